@@ -1,0 +1,23 @@
+// Two projects: the whole suite runs once on the pure-JS `cpu` backend and once on `wasm`.
+// @swc/jest transpiles only (fast); `npm run typecheck` type-checks. decoratorMetadata is required by tsyringe.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2020',
+    },
+    module: { type: 'commonjs' },
+  }],
+};
+const project = (backend) => ({
+  displayName: backend,
+  testEnvironment: 'node',
+  transform,
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/quiet-banner.ts', `<rootDir>/test/setup/${backend}.ts`],
+});
+module.exports = {
+  projects: [project('cpu'), project('wasm')],
+  testTimeout: 60000,
+};

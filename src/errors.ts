@@ -1,0 +1,35 @@
+/**
+ * Typed errors. Every error the library throws is a {@link MoonError}; the subclass names the family, and the
+ * message says what was wrong, what was expected and how to fix it. Errors are thrown before any weight, mask or
+ * optimizer slot is touched.
+ */
+
+/** Base class of every error thrown by tfjs-moon. */
+export class MoonError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to `createMoon` or to a part of the kit is missing, has the wrong type or is out of range. */
+export class MoonConfigError extends MoonError {}
+
+/** A name given for a strategy (sparsifier, density distribution) is not registered. */
+export class MoonRegistryError extends MoonError {
+  /** The names that are registered and would have been accepted. */
+  readonly validNames: readonly string[];
+  constructor(message: string, validNames: readonly string[]) {
+    super(message);
+    this.validNames = validNames;
+  }
+}
+
+/** The model does not fit the kit: no maskable layer, wrong output width, or a different model than the kit's. */
+export class MoonModelError extends MoonError {}
+
+/** The optimizer is not set up as the kit needs: not wrapped, wrapped twice, or wrapped by another kit. */
+export class MoonOptimizerError extends MoonError {}
+
+/** A sparsifier broke the mask contract (wrong shape, values other than 0 and 1). */
+export class MoonMaskError extends MoonError {}

@@ -1,0 +1,28 @@
+/**
+ * tfjs-moon: unknown-aware sparse training for TensorFlow.js. This file is the public API and nothing else.
+ * @packageDocumentation
+ */
+import 'reflect-metadata';
+
+export { createMoon, type MoonKit } from './create-moon';
+export type { MoonOptions, MaskOptions, MaskableLayerInfo } from './options';
+export { registerSparsifier, registerDistribution, type Constructor } from './registry';
+export { TOKENS } from './tokens';
+export { MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError } from './errors';
+export { MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo } from './events';
+
+export type { Sparsifier, MaskUpdateContext } from './plugins/sparsifiers/sparsifier';
+export { RigLSparsifier } from './plugins/sparsifiers/rigl';
+export { SETSparsifier } from './plugins/sparsifiers/set';
+export { StaticSparsifier } from './plugins/sparsifiers/static';
+export { topKMask, dropSmallestMagnitude, growLargestScores } from './plugins/sparsifiers/mask-ops';
+
+export type { DensityDistribution, LayerShape } from './plugins/distributions/density-distribution';
+export { UniformDistribution } from './plugins/distributions/uniform';
+export { ErdosRenyiDistribution, ErdosRenyiKernelDistribution } from './plugins/distributions/erdos-renyi';
+
+export { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
+export { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
+export { SeededRandom, type RandomSource } from './plugins/random-source';
+export { dropFractionAt, isMaskUpdateStep, type MaskSchedule, type DropFractionDecay } from './plugins/schedules/drop-fraction';
+export { registerWasmTrainingKernels } from './plugins/backends/wasm-training-kernels';

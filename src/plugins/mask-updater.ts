@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonMaskError, MoonOptimizerError } from '../errors';
+import type { MoonEventBus } from '../events';
+import type { MaskEntry, MaskSet } from './masks/mask-set';
+import type { GradientTap, NamedTensor } from './optimizer/masked-optimizer';
+import { scaleOptimizerSlots } from './optimizer/optimizer-slots';
+import type { RandomSource } from './random-source';
+import { dropFractionAt, isMaskUpdateStep, type MaskSchedule } from './schedules/drop-fraction';
+import type { Sparsifier } from './sparsifiers/sparsifier';
+
+/** A layer's new mask and the positions it switched on, before they are committed. */
+interface ProposedMask {
+  readonly entry: MaskEntry;
+  readonly mask: tf.Tensor;
+  readonly grown: tf.Tensor;
+  readonly dropFraction: number;
+}
+
+/**
+ * The prune-and-grow engine of one kit. The mask-updater callback arms it before an update step; the optimizer
+ * wrapper then hands it the dense gradients instead of stepping; the callback finally runs {@link update}.
+ */
+export class MaskUpdater implements GradientTap {
+  private armedStep: number | null = null;
+  private gradientsArrived = false;
+  private readonly gradients = new Map<string, tf.Tensor>();
+
+  constructor(
+    private readonly masks: MaskSet,
+    private readonly sparsifier: Sparsifier,
+    readonly schedule: MaskSchedule,
+    private readonly random: RandomSource,
+    private readonly events: MoonEventBus,
+  ) {}
+
+  /** Whether `step` (1-based) is scheduled for a mask update. */
+  isDue(step: number): boolean {
+    return isMaskUpdateStep(step, this.schedule);
+  }
+
+  /** Marks `step` as an update step: the optimizer wrapper will hand over its gradients instead of stepping. */
+  arm(step: number): void {
+    this.release();
+    this.armedStep = step;
+  }
+
+  /** The step armed by {@link arm} and not yet updated, if any. */
+  get pendingStep(): number | null {
+    return this.armedStep;
+  }
+
+  isArmedFor(step: number): boolean {
+    return this.armedStep === step;
+  }
+
+  receiveGradients(gradients: readonly NamedTensor[]): void {
+    this.gradientsArrived = true;
+    if (!this.sparsifier.needsGradients) return;
+    for (const g of gradients) this.gradients.set(g.name, tf.keep(g.tensor.clone()));
+  }
+
+  /**
+   * Runs the armed update: asks the sparsifier for each layer's new mask, zeroes the weights and optimizer slots
+   * of grown positions, re-masks the weights and emits one `mask:update` per layer.
+   * @param optimizer the optimizer whose slots belong to the masked weights (the wrapper's inner optimizer)
+   */
+  async update(optimizer: tf.Optimizer): Promise<void> {
+    const step = this.armedStep;
+    if (step === null) return;
+    try {
+      if (!this.gradientsArrived) {
+        throw new MoonOptimizerError(
+          `no gradients reached the mask updater at step ${step}: the model is not trained through the kit's ` +
+            `optimizer wrapper. Compile with model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.1, 0.9)), … })`,
+        );
+      }
+      // Nothing is written until every layer's proposal has been checked, so a failing sparsifier corrupts nothing.
+      const proposals: ProposedMask[] = [];
+      try {
+        for (const entry of this.masks.entries) proposals.push(this.propose(entry, step));
+        const counts = await Promise.all(proposals.map((p) => this.countAndCheck(p)));
+        await this.commit(proposals, counts, optimizer, step);
+      } finally {
+        for (const p of proposals) tf.dispose([p.mask, p.grown]);
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Forgets an armed step and frees the gradients kept for it. */
+  release(): void {
+    this.armedStep = null;
+    this.gradientsArrived = false;
+    for (const g of this.gradients.values()) g.dispose();
+    this.gradients.clear();
+  }
+
+  private propose(entry: MaskEntry, step: number): ProposedMask {
+    const dropFraction = dropFractionAt(step, this.schedule);
+    const name = entry.kernel.variable.name;
+    const gradient = this.gradients.get(name);
+    if (this.sparsifier.needsGradients && gradient === undefined) {
+      // The kernel was frozen (trainable = false) for this fit: it gets no gradient and keeps its mask.
+      return { entry, mask: tf.clone(entry.mask), grown: tf.zerosLike(entry.mask), dropFraction };
+    }
+    const [mask, grown] = tf.tidy(() => {
+      const proposed = this.sparsifier.updateMask({
+        layerName: entry.kernel.layerName,
+        step,
+        weights: entry.kernel.variable,
+        mask: entry.mask,
+        gradient,
+        active: entry.active,
+        dropFraction,
+        dropCount: Math.floor(dropFraction * entry.active),
+        random: this.random,
+      });
+      if (!tf.util.arraysEqual(proposed.shape, entry.mask.shape)) {
+        throw new MoonMaskError(
+          `the sparsifier returned a mask of shape [${proposed.shape}] for layer "${entry.kernel.layerName}", whose ` +
+            `kernel has shape [${entry.mask.shape}]: updateMask must return a 0/1 tensor of the kernel's shape`,
+        );
+      }
+      const mask32 = tf.cast(proposed, 'float32');
+      return [mask32, tf.mul(mask32, tf.sub(1, entry.mask))];
+    });
+    return { entry, mask, grown, dropFraction };
+  }
+
+  /** Reads [active, grown] of a proposal (one small read per layer per update) and checks the mask is 0/1. */
+  private async countAndCheck(p: ProposedMask): Promise<[number, number]> {
+    const stats = tf.tidy(() =>
+      tf.stack([tf.sum(p.mask), tf.sum(p.grown), tf.sum(tf.abs(tf.mul(p.mask, tf.sub(1, p.mask))))]),
+    );
+    const [active, grown, nonBinary] = await stats.data();
+    stats.dispose();
+    if (nonBinary !== 0 || !Number.isFinite(active)) {
+      throw new MoonMaskError(
+        `the sparsifier returned a mask with values other than 0 and 1 for layer "${p.entry.kernel.layerName}": ` +
+          `build masks with comparisons or the helpers topKMask / dropSmallestMagnitude / growLargestScores`,
+      );
+    }
+    return [Math.round(active), Math.round(grown)];
+  }
+
+  private async commit(
+    proposals: readonly ProposedMask[],
+    counts: readonly [number, number][],
+    optimizer: tf.Optimizer,
+    step: number,
+  ): Promise<void> {
+    const keep = new Map<string, tf.Tensor>();
+    try {
+      proposals.forEach((p) => {
+        const variable = p.entry.kernel.variable;
+        const keepOld = tf.tidy(() => tf.sub(1, p.grown));
+        keep.set(variable.name, keepOld);
+        tf.tidy(() => {
+          // Grown weights start at 0 (RigL); everything off the new mask is 0.
+          variable.assign(tf.mul(tf.mul(variable, p.mask), keepOld));
+          p.entry.mask.assign(p.mask);
+        });
+      });
+      await scaleOptimizerSlots(optimizer, keep);
+    } finally {
+      for (const t of keep.values()) t.dispose();
+    }
+    proposals.forEach((p, i) => {
+      const [active, grown] = counts[i];
+      const kept = active - grown;
+      const dropped = p.entry.active - kept;
+      p.entry.active = active;
+      this.events.emit('mask:update', {
+        step,
+        layer: p.entry.kernel.layerName,
+        dropped,
+        grown,
+        density: active / p.entry.kernel.size,
+        dropFraction: p.dropFraction,
+      });
+    });
+  }
+}

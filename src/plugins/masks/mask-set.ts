@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import type { LayerMaskInfo } from '../../events';
+import type { MaskableKernel } from './maskable-kernels';
+
+/** One masked kernel: the live weight, its 0/1 mask and the exact number of active weights. */
+export interface MaskEntry {
+  readonly kernel: MaskableKernel;
+  /** float32 0/1 tensor of the kernel's shape; a non-trainable variable, updated in place. */
+  readonly mask: tf.Variable;
+  /** Number of ones in `mask`, tracked exactly so that reading it never syncs with the device. */
+  active: number;
+}
+
+/**
+ * The mask set of one kit: one mask per masked kernel. The optimizer wrapper and the mask updater read it; only
+ * the updater changes it.
+ */
+export class MaskSet {
+  readonly entries: readonly MaskEntry[];
+  private readonly byVariable: Map<string, MaskEntry>;
+
+  /**
+   * @param kernels the kernels to mask
+   * @param masks one 0/1 mask per kernel, as flat arrays of the kernel's size
+   */
+  constructor(kernels: readonly MaskableKernel[], masks: readonly Float32Array[]) {
+    this.entries = kernels.map((kernel, i) => {
+      let active = 0;
+      for (const v of masks[i]) active += v;
+      const mask = tf.variable(tf.tensor(masks[i], kernel.shape as number[], 'float32'), false);
+      return { kernel, mask, active };
+    });
+    this.byVariable = new Map(this.entries.map((e) => [e.kernel.variable.name, e]));
+  }
+
+  /** The entry masking the variable of that name, if any. */
+  entryFor(variableName: string): MaskEntry | undefined {
+    return this.byVariable.get(variableName);
+  }
+
+  /** Sets every masked weight to exactly 0. */
+  applyToWeights(): void {
+    tf.tidy(() => {
+      for (const e of this.entries) e.kernel.variable.assign(tf.mul(e.kernel.variable, e.mask));
+    });
+  }
+
+  /** A read-only snapshot of the masks (plain numbers). */
+  view(): LayerMaskInfo[] {
+    return this.entries.map((e) => ({
+      name: e.kernel.layerName,
+      variable: e.kernel.variable.name,
+      shape: e.kernel.shape.slice(),
+      total: e.kernel.size,
+      active: e.active,
+      density: e.active / e.kernel.size,
+    }));
+  }
+
+  /** Σ active / Σ total over the masked kernels. */
+  density(): number {
+    let active = 0;
+    let total = 0;
+    for (const e of this.entries) {
+      active += e.active;
+      total += e.kernel.size;
+    }
+    return total === 0 ? 1 : active / total;
+  }
+
+  /** Frees the mask tensors (the model's weights are untouched). */
+  dispose(): void {
+    for (const e of this.entries) e.mask.dispose();
+  }
+}

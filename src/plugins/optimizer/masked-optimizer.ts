@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonModelError } from '../../errors';
+import type { MaskSet } from '../masks/mask-set';
+import { getOptimizerLearningRate, setOptimizerLearningRate } from './optimizer-slots';
+
+/** A gradient or an optimizer weight with the name of its variable (tfjs-core's NamedTensor). */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/** Name under which {@link MaskedOptimizer.getWeights} returns the inner optimizer's step counter. */
+const INNER_ITER = 'inner/iter';
+
+/** What the wrapper needs from the mask updater: whether a step is an update step, and where its gradients go. */
+export interface GradientTap {
+  /** True when `step` (1-based) is a mask-update step that replaces the optimizer step. */
+  isArmedFor(step: number): boolean;
+  /** Receives the dense gradients of the masked kernels on an update step (the tap clones what it keeps). */
+  receiveGradients(gradients: readonly NamedTensor[]): void;
+}
+
+/**
+ * Wraps any TF.js optimizer for sparse training; `kit.optimizer(inner)` builds one. On every step it
+ * 1. multiplies each masked kernel's gradient by its mask,
+ * 2. steps the inner optimizer,
+ * 3. multiplies the kernel by its mask again, because optimizer state (momentum, Adam moments) at positions that
+ *    were just switched off would otherwise keep moving them.
+ * On a mask-update step it hands the **dense** gradients to the mask updater and skips the optimizer step, as
+ * RigL and the reference code do. The step counter (`iterations`) counts both kinds of steps, and the schedules
+ * are functions of it.
+ */
+export class MaskedOptimizer extends tf.Optimizer {
+  /** @nocollapse */
+  static className = 'MaskedOptimizer';
+
+  /**
+   * tf.Optimizer answers `instanceof` by duck typing (any object with minimize/applyGradients passes), which a
+   * subclass inherits; the wrapper needs the ordinary prototype check to tell its own instances apart.
+   */
+  static [Symbol.hasInstance](instance: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, instance);
+  }
+
+  /**
+   * @param inner the user's optimizer; the wrapper owns it from now on
+   * @param masks the kit's mask set
+   * @param tap the kit's mask updater
+   * @param kitId identifies the kit that built this wrapper
+   */
+  constructor(
+    readonly inner: tf.Optimizer,
+    private readonly masks: MaskSet,
+    private readonly tap: GradientTap,
+    readonly kitId: number,
+  ) {
+    super();
+  }
+
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const gradients = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
+    this.assertOwnModel(gradients);
+    const step = this.iterations_ + 1;
+    if (this.tap.isArmedFor(step)) {
+      this.tap.receiveGradients(gradients.filter((g) => this.masks.entryFor(g.name) !== undefined));
+    } else {
+      this.maskedStep(gradients);
+    }
+    this.incrementIterations();
+  }
+
+  private maskedStep(gradients: readonly NamedTensor[]): void {
+    tf.tidy(() => {
+      const masked = gradients.map(({ name, tensor }) => {
+        const entry = this.masks.entryFor(name);
+        return { name, tensor: entry ? tf.mul(tensor, entry.mask) : tensor };
+      });
+      this.inner.applyGradients(masked);
+      for (const { name } of gradients) {
+        const entry = this.masks.entryFor(name);
+        if (entry) entry.kernel.variable.assign(tf.mul(entry.kernel.variable, entry.mask));
+      }
+    });
+  }
+
+  /** Fails when none of the trained variables is one of the kit's kernels: the kit was built for another model. */
+  private assertOwnModel(gradients: readonly NamedTensor[]): void {
+    if (this.masks.entries.length === 0 || gradients.some((g) => this.masks.entryFor(g.name) !== undefined)) return;
+    throw new MoonModelError(
+      `the optimizer of this kit is training a model that does not hold the kit's kernels ` +
+        `(${this.masks.entries.map((e) => e.kernel.variable.name).slice(0, 3).join(', ')}, …): ` +
+        `create one kit per model with createMoon({ model }) and compile that model with its kit.optimizer(…)`,
+    );
+  }
+
+  /** Sets the learning rate of the inner optimizer (works for SGD/Momentum and for Adam & co.). */
+  setLearningRate(learningRate: number): void {
+    setOptimizerLearningRate(this.inner, learningRate);
+  }
+
+  /** The inner optimizer's learning rate. */
+  get learningRate(): number | undefined {
+    return getOptimizerLearningRate(this.inner);
+  }
+
+  set learningRate(value: number | undefined) {
+    if (value !== undefined) this.setLearningRate(value);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { inner: this.inner.getClassName(), innerConfig: this.inner.getConfig() };
+  }
+
+  /**
+   * The wrapper's step counter (`iter`), the inner optimizer's own counter (`inner/iter`, which differs because
+   * update steps skip the inner step, and which Adam's bias correction needs), then the inner optimizer's slots.
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const innerWeights = await this.inner.getWeights();
+    const renamed = innerWeights.map((w) => (w.name === 'iter' ? { name: INNER_ITER, tensor: w.tensor } : w));
+    return [await this.saveIterations(), ...renamed];
+  }
+
+  /** Restores what {@link getWeights} returned: both step counters and the inner optimizer's slots. */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const rest = await this.extractIterations(weightValues);
+    const innerIter = rest.find((w) => w.name === INNER_ITER);
+    const slots = rest.filter((w) => w.name !== INNER_ITER);
+    const iter = innerIter?.tensor ?? tf.scalar(0, 'int32');
+    try {
+      await this.inner.setWeights([{ name: 'iter', tensor: iter }, ...slots]);
+    } finally {
+      if (innerIter === undefined) iter.dispose();
+    }
+  }
+
+  /** Disposes the inner optimizer's state. */
+  override dispose(): void {
+    this.inner.dispose();
+    super.dispose();
+  }
+}

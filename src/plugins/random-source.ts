@@ -1,0 +1,79 @@
+/**
+ * The random source of a kit. One per kit, seeded, so that the same seed gives the same masks and the same growth.
+ * Register your own under `TOKENS.RandomSource` in the container you pass to `createMoon` to replace it.
+ */
+export interface RandomSource {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [0, 2^32). */
+  nextUint32(): number;
+  /** The generator's full state, for checkpoints. */
+  getState(): number[];
+  /** Restores a state returned by {@link getState}. */
+  setState(state: readonly number[]): void;
+}
+
+/**
+ * The default {@link RandomSource}: sfc32 (a small, fast generator that passes PractRand), seeded through
+ * splitmix32 so that nearby seeds give unrelated streams.
+ */
+export class SeededRandom implements RandomSource {
+  private s: Uint32Array = new Uint32Array(4);
+
+  /** @param seed any finite number; its low 32 bits are used. */
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const splitmix = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    for (let i = 0; i < 4; i++) this.s[i] = splitmix();
+    for (let i = 0; i < 12; i++) this.nextUint32(); // discard the warm-up outputs, as sfc32's authors advise
+  }
+
+  nextUint32(): number {
+    const s = this.s;
+    const t = (((s[0] + s[1]) >>> 0) + s[3]) >>> 0;
+    s[3] = (s[3] + 1) >>> 0;
+    s[0] = s[1] ^ (s[1] >>> 9);
+    s[1] = (s[2] + (s[2] << 3)) >>> 0;
+    s[2] = ((s[2] << 21) | (s[2] >>> 11)) >>> 0;
+    s[2] = (s[2] + t) >>> 0;
+    return t;
+  }
+
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  getState(): number[] {
+    return Array.from(this.s);
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 4) throw new RangeError(`SeededRandom state must hold 4 numbers, got ${state.length}`);
+    this.s = Uint32Array.from(state);
+  }
+}
+
+/**
+ * Picks `count` distinct integers from [0, n) uniformly at random (partial Fisher–Yates).
+ * @returns the chosen indices, in the order drawn.
+ */
+export function sampleWithoutReplacement(n: number, count: number, random: RandomSource): Int32Array {
+  if (!Number.isInteger(count) || count < 0 || count > n) {
+    throw new RangeError(`cannot draw ${count} distinct items from ${n}`);
+  }
+  const pool = new Int32Array(n);
+  for (let i = 0; i < n; i++) pool[i] = i;
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random.next() * (n - i));
+    const tmp = pool[i];
+    pool[i] = pool[j];
+    pool[j] = tmp;
+  }
+  return pool.slice(0, count);
+}

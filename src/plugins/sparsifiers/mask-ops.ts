@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A 0/1 float32 tensor of `shape` with ones at the `k` largest `scores` (ties resolved by the backend's top-k,
+ * deterministically). Call inside `tf.tidy`.
+ */
+export function topKMask(scores: tf.Tensor, k: number): tf.Tensor {
+  const flat = scores.reshape([-1]);
+  if (k <= 0) return tf.zerosLike(scores);
+  const { indices } = tf.topk(flat, k, true);
+  return tf.scatterND(indices.reshape([k, 1]), tf.ones([k], 'float32'), [flat.size]).reshape(scores.shape);
+}
+
+/**
+ * Drops the `k` active weights of smallest magnitude. Call inside `tf.tidy`.
+ * @returns the mask after the drop.
+ */
+export function dropSmallestMagnitude(weights: tf.Tensor, mask: tf.Tensor, k: number): tf.Tensor {
+  // Score = -|w| on active positions, -∞ elsewhere: the top k scores are the k smallest active magnitudes.
+  const scores = tf.where(tf.cast(mask, 'bool'), tf.neg(tf.abs(weights)), tf.fill(mask.shape, -Infinity));
+  return tf.sub(mask, topKMask(scores, k));
+}
+
+/**
+ * Switches on the `k` inactive positions with the largest `scores`. Call inside `tf.tidy`.
+ * @returns the mask after growth.
+ */
+export function growLargestScores(scores: tf.Tensor, mask: tf.Tensor, k: number): tf.Tensor {
+  const candidates = tf.where(tf.cast(mask, 'bool'), tf.fill(mask.shape, -Infinity), scores);
+  return tf.add(mask, topKMask(candidates, k));
+}

@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** A 784-32-16-10 MLP with seeded initializers, so two builds with one seed hold the same weights. */
+export function buildMlp(seed = 1, outputs = 10, inputSize = 784): tf.Sequential {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed * 100 + s });
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 32, activation: 'relu', inputShape: [inputSize], kernelInitializer: init(1) }),
+      tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.dense({ units: outputs, activation: 'softmax', kernelInitializer: init(3) }),
+    ],
+  });
+}
+
+/** A small CNN for 14×14×1 inputs: Conv2D(8) → MaxPool → Conv2D(16) → Flatten → Dense(outputs), seeded. */
+export function buildCnn(seed = 1, outputs = 10): tf.Sequential {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed * 100 + s });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', inputShape: [14, 14, 1], kernelInitializer: init(1) }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: outputs, activation: 'softmax', kernelInitializer: init(3) }),
+    ],
+  });
+}
+
+/** Exact counts of one kernel and its mask, read from the device. */
+export function kernelStats(weights: tf.Tensor, mask: tf.Tensor): { active: number; nonzeroOffMask: number; offMaxAbs: number } {
+  return tf.tidy(() => {
+    const off = tf.sub(1, mask);
+    const offAbs = tf.mul(tf.abs(weights), off);
+    return {
+      active: tf.sum(mask).dataSync()[0],
+      nonzeroOffMask: tf.sum(tf.mul(tf.cast(tf.notEqual(weights, 0), 'float32'), off)).dataSync()[0],
+      offMaxAbs: tf.max(offAbs).dataSync()[0],
+    };
+  });
+}
+
+/**
+ * The live kernel and mask tensors of a kit, reached through its mask-updater callback (tests only: the public
+ * API exposes counts, not the tensors).
+ */
+export function maskedKernels(kit: { callbacks: readonly tf.Callback[] }): { name: string; kernel: tf.Variable; mask: tf.Variable }[] {
+  const callback = kit.callbacks[0] as unknown as {
+    masks: { entries: { kernel: { layerName: string; variable: tf.Variable }; mask: tf.Variable }[] };
+  };
+  return callback.masks.entries.map((e) => ({ name: e.kernel.layerName, kernel: e.kernel.variable, mask: e.mask }));
+}
