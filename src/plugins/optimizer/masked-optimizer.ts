@@ -38,7 +38,7 @@ export class MaskedOptimizer extends tf.Optimizer {
    * tf.Optimizer answers `instanceof` by duck typing (any object with minimize/applyGradients passes), which a
    * subclass inherits; the wrapper needs the ordinary prototype check to tell its own instances apart.
    */
-  static [Symbol.hasInstance](instance: unknown): boolean {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
     return Function.prototype[Symbol.hasInstance].call(this, instance);
   }
 
