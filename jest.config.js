@@ -15,6 +15,8 @@ const project = (backend) => ({
   testEnvironment: 'node',
   transform,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Examples import the package by name, as users do; in this repo that name is the source.
+  moduleNameMapper: { '^tfjs-moon$': '<rootDir>/src/index.ts' },
   setupFilesAfterEnv: ['<rootDir>/test/setup/quiet-banner.ts', `<rootDir>/test/setup/${backend}.ts`],
 });
 module.exports = {

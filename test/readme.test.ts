@@ -1,0 +1,41 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { trainSparse } from '../examples/quickstart';
+import { mnistSubset } from './helpers/data';
+
+const root = path.join(__dirname, '..');
+
+describe('the README', () => {
+  it('shows exactly the usage code of examples/quickstart.ts', () => {
+    const source = fs.readFileSync(path.join(root, 'examples/quickstart.ts'), 'utf8');
+    const region = source.split('// #region usage\n')[1].split('// #endregion usage')[0].trim();
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(readme).toContain(region);
+  });
+
+  it('starts with the install-and-run and install-and-test commands that package.json defines', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    const firstBlock = readme.split('```')[1];
+    expect(firstBlock).toContain('npm install && npm run demo');
+    expect(firstBlock).toContain('npm install && npm test');
+    expect(pkg.scripts.demo).toBeDefined();
+    expect(pkg.scripts.test).toBeDefined();
+  });
+
+  it('usage example trains a 90%-sparse model on real digits', async () => {
+    const { xs, ys } = mnistSubset(20);
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const table = jest.spyOn(console, 'table').mockImplementation(() => undefined);
+    const { model, kit } = await trainSparse(xs, ys, 1);
+    expect(table).toHaveBeenCalledTimes(1); // the per-layer density table
+    log.mockRestore();
+    table.mockRestore();
+    const total = kit.masks.reduce((s, m) => s + m.total, 0);
+    expect(kit.masks.reduce((s, m) => s + m.active, 0)).toBe(Math.round(0.1 * total));
+    tf.dispose([xs, ys]);
+    kit.dispose();
+    model.dispose();
+  });
+});
