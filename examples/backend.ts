@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from '../src';
 
 /**
  * Picks the fastest TF.js backend that is installed: tfjs-node-gpu, then tfjs-node, then wasm, then cpu. The
@@ -18,7 +19,6 @@ export async function useBestBackend(): Promise<string> {
   }
   try {
     require('@tensorflow/tfjs-backend-wasm');
-    const { registerWasmTrainingKernels } = await import('../src');
     registerWasmTrainingKernels();
     if (await tf.setBackend('wasm')) return 'wasm';
   } catch {
