@@ -38,3 +38,24 @@ describe('seeding', () => {
     expect(c.masks).not.toEqual(a.masks);
   });
 });
+
+describe('the schedule follows the optimizer step counter', () => {
+  it('two fit calls of 1 epoch update at the same steps, with the same masks, as one fit of 2 epochs', async () => {
+    const runIn = async (calls: number[]) => {
+      const model = buildMlp(6);
+      const { xs, ys } = mnistSubset(6);
+      const kit = createMoon({ model, numClasses: 10, epochs: 2, stepsPerEpoch: 3, seed: 9, unknownAware: false, mask: { interval: 2, endStep: 6 } });
+      const steps: number[] = [];
+      kit.events.on('mask:update', (e) => steps.push(e.step));
+      model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: 'categoricalCrossentropy' });
+      for (const epochs of calls) await model.fit(xs, ys, { epochs, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
+      const masks = maskedKernels(kit).map((k) => Array.from(k.mask.dataSync()));
+      tf.dispose([xs, ys]);
+      return { steps, masks };
+    };
+    const once = await runIn([2]);
+    const split = await runIn([1, 1]);
+    expect(once.steps).toEqual([2, 2, 2, 4, 4, 4, 6, 6, 6]);
+    expect(split).toEqual(once);
+  });
+});
