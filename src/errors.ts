@@ -33,3 +33,6 @@ export class MoonOptimizerError extends MoonError {}
 
 /** A sparsifier broke the mask contract (wrong shape, values other than 0 and 1). */
 export class MoonMaskError extends MoonError {}
+
+/** Bad input to a metric or a score: empty or non-finite scores, mismatched lengths, out-of-range options. */
+export class MoonMetricError extends MoonError {}

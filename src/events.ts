@@ -37,10 +37,31 @@ export interface MaskUpdateEvent {
   readonly dropFraction: number;
 }
 
+/** The four OOD metrics of one OOD set (see `oodMetrics`). */
+export interface OodMetricValues {
+  readonly auroc: number;
+  readonly auprIn: number;
+  readonly auprOut: number;
+  readonly fpr95: number;
+}
+
+/** Payload of `reliability:epoch`: the reliability monitor's numbers at the end of an evaluated epoch. */
+export interface ReliabilityEpochEvent {
+  /** 0-based epoch, as in `fit`'s callbacks. */
+  readonly epoch: number;
+  /** ID accuracy (argmax over the monitor's `accuracyOver` columns). */
+  readonly accuracy: number;
+  /** ID expected calibration error. */
+  readonly ece: number;
+  /** Per OOD set, by name. */
+  readonly ood: Readonly<Record<string, OodMetricValues>>;
+}
+
 /** The events a kit emits, with their payloads. Every payload holds plain numbers and strings, never tensors. */
 export interface MoonEventMap {
   'mask:init': (event: MaskInitEvent) => void;
   'mask:update': (event: MaskUpdateEvent) => void;
+  'reliability:epoch': (event: ReliabilityEpochEvent) => void;
 }
 
 /**

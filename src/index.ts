@@ -8,8 +8,11 @@ export { createMoon, type MoonKit } from './create-moon';
 export type { MoonOptions, MaskOptions, MaskableLayerInfo } from './options';
 export { registerSparsifier, registerDistribution, type Constructor } from './registry';
 export { TOKENS } from './tokens';
-export { MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError } from './errors';
-export { MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo } from './events';
+export { MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError, MoonMetricError } from './errors';
+export {
+  MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
+  type OodMetricValues,
+} from './events';
 
 export type { Sparsifier, MaskUpdateContext } from './plugins/sparsifiers/sparsifier';
 export { RigLSparsifier } from './plugins/sparsifiers/rigl';
@@ -26,3 +29,9 @@ export { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
 export { SeededRandom, type RandomSource } from './plugins/random-source';
 export { dropFractionAt, isMaskUpdateStep, type MaskSchedule, type DropFractionDecay } from './plugins/schedules/drop-fraction';
 export { registerWasmTrainingKernels } from './plugins/backends/wasm-training-kernels';
+
+export { mspScore, energyScore, maxLogitScore, unknownScore, type ScoreOptions, type ScoreName, type OutputKind } from './metrics/scores';
+export { auroc, aupr, fprAtTpr, oodMetrics, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
+export { expectedCalibrationError, accuracy, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
+export { sparsityReport, type SparsityReport, type LayerSparsity } from './metrics/sparsity-report';
+export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';

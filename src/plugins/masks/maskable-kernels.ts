@@ -7,6 +7,8 @@ export interface MaskableKernel {
   readonly layerName: string;
   /** The layer's class, e.g. `Dense` or `Conv2D`. */
   readonly className: string;
+  /** The layer itself (owned by the model). */
+  readonly layer: tf.layers.Layer;
   /** The live weight variable (owned by the model: never dispose it). */
   readonly variable: tf.Variable;
   readonly shape: readonly number[];
@@ -54,6 +56,7 @@ export function findMaskableKernels(model: tf.LayersModel): MaskableKernel[] {
     found.push({
       layerName: layer.name,
       className: layer.getClassName(),
+      layer,
       variable,
       shape: variable.shape.slice(),
       size: variable.size,

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonMetricError } from '../errors';
+import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../events';
+import { expectedCalibrationError, type EceOptions } from '../metrics/calibration';
+import { oodMetrics } from '../metrics/ood-metrics';
+import { scoreByName, type OutputKind, type ScoreName } from '../metrics/scores';
+import type { NumericArray } from '../metrics/validate';
+
+/** Options of the {@link ReliabilityMonitor}. */
+export interface ReliabilityMonitorOptions {
+  /** In-distribution validation inputs and labels (integer labels, or one-hot rows over K or K+1). */
+  id: { x: tf.Tensor; y: tf.Tensor | NumericArray };
+  /** Named OOD input sets. */
+  ood: Readonly<Record<string, tf.Tensor>> | ReadonlyArray<{ name: string; x: tf.Tensor }>;
+  /** K, the number of known classes. */
+  numClasses: number;
+  /** The OOD score: 'msp' (default), 'energy', 'max-logit', 'unknown'. */
+  score?: ScoreName;
+  /** What the model outputs: 'probabilities' (default) or 'logits'. */
+  from?: OutputKind;
+  /** Evaluate at the end of every n-th epoch (and never otherwise). Default 1. */
+  everyEpochs?: number;
+  /** Samples per forward pass, so large sets never sit on the device whole. Default 256. */
+  batchSize?: number;
+  /** ECE options (default: 15 bins, Guo et al.). */
+  ece?: Omit<EceOptions, 'tolerance'>;
+  /** Accuracy over 'K+1' columns (default: "unknown" predictions are wrong) or the first 'K'. */
+  accuracyOver?: 'K+1' | 'K';
+  /** Where to emit `reliability:epoch` (e.g. a kit's `events`). */
+  events?: MoonEventBus;
+}
+
+/** Lower-case name with every run of other characters turned into '_', for log keys like `ood_mnist_auroc`. */
+function logName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+}
+
+/** One pass over a set: the OOD score per sample and, for the ID set, what accuracy and ECE need. */
+interface Pass {
+  scores: Float32Array;
+  /** Top-label probability of the full softmax. */
+  confidences: Float32Array;
+  /** Argmax of the full softmax (what ECE's correctness uses). */
+  topLabels: Int32Array;
+  /** Argmax over the `accuracyOver` columns. */
+  predictions: Int32Array;
+}
+
+/**
+ * A callback that measures reliability while training: every `everyEpochs` epochs, the ID accuracy and ECE and,
+ * for each OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 of the chosen score. The numbers go into the epoch's
+ * `logs` (so `History`, tfjs-vis and later callbacks see them) as `id_acc`, `id_ece`, `ood_<name>_auroc`,
+ * `ood_<name>_aupr_in`, `ood_<name>_aupr_out`, `ood_<name>_fpr95`, and into a `reliability:epoch` event.
+ */
+export class ReliabilityMonitor extends tf.Callback {
+  private readonly options: ReliabilityMonitorOptions;
+  private readonly oodSets: ReadonlyArray<{ name: string; x: tf.Tensor }>;
+  private readonly labels: Float64Array;
+
+  constructor(options: ReliabilityMonitorOptions) {
+    super();
+    this.options = options;
+    if (options === undefined || options === null || options.id === undefined || !(options.id.x instanceof tf.Tensor)) {
+      throw new MoonMetricError('ReliabilityMonitor needs the in-distribution set: { id: { x, y }, ood: { name: x }, numClasses }');
+    }
+    this.oodSets = Array.isArray(options.ood)
+      ? (options.ood as ReadonlyArray<{ name: string; x: tf.Tensor }>)
+      : Object.entries((options.ood ?? {}) as Record<string, tf.Tensor>).map(([name, x]) => ({ name, x }));
+    if (this.oodSets.length === 0 || this.oodSets.some((s) => !(s.x instanceof tf.Tensor) || s.x.shape[0] === 0)) {
+      throw new MoonMetricError('ReliabilityMonitor needs at least one non-empty OOD set: ood: { noise: xNoise, … }');
+    }
+    if (!Number.isInteger(options.numClasses) || options.numClasses < 1) {
+      throw new MoonMetricError(`ReliabilityMonitor: numClasses must be a positive integer, got ${options.numClasses}`);
+    }
+    for (const [key, value] of [['everyEpochs', options.everyEpochs ?? 1], ['batchSize', options.batchSize ?? 256]] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new MoonMetricError(`ReliabilityMonitor: ${key} must be a positive integer, got ${value}`);
+    }
+    scoreByName(options.score ?? 'msp'); // fails now on an unknown name
+    const y = options.id.y;
+    this.labels = Float64Array.from(y instanceof tf.Tensor ? tf.tidy(() => (y.rank === 2 ? tf.argMax(y, 1) : y).dataSync()) : y);
+    if (this.labels.length !== options.id.x.shape[0]) {
+      throw new MoonMetricError(`ReliabilityMonitor: id.y has ${this.labels.length} labels for ${options.id.x.shape[0]} samples`);
+    }
+  }
+
+  override async onEpochEnd(epoch: number, logs?: tf.Logs): Promise<void> {
+    if ((epoch + 1) % (this.options.everyEpochs ?? 1) !== 0) return;
+    const event = await this.evaluate(epoch);
+    if (logs) {
+      logs.id_acc = event.accuracy;
+      logs.id_ece = event.ece;
+      for (const [name, m] of Object.entries(event.ood)) {
+        const key = `ood_${logName(name)}`;
+        Object.assign(logs, { [`${key}_auroc`]: m.auroc, [`${key}_aupr_in`]: m.auprIn, [`${key}_aupr_out`]: m.auprOut, [`${key}_fpr95`]: m.fpr95 });
+      }
+    }
+    this.options.events?.emit('reliability:epoch', event);
+  }
+
+  /** Runs the evaluation now on the callback's model (also usable after training). */
+  async evaluate(epoch = -1): Promise<ReliabilityEpochEvent> {
+    const id = this.pass(this.options.id.x, true);
+    const hitsOf = (predicted: Int32Array) => Float64Array.from(predicted, (p, i) => (p === this.labels[i] ? 1 : 0));
+    const hits = hitsOf(id.predictions);
+    // ECE on the top label of the full softmax, as the reference evaluator does; accuracy per accuracyOver.
+    const ece = expectedCalibrationError({ confidences: id.confidences, correct: hitsOf(id.topLabels) }, this.options.ece);
+    const ood: Record<string, OodMetricValues> = {};
+    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, this.pass(set.x, false).scores);
+    return { epoch, accuracy: hits.reduce((s, h) => s + h, 0) / hits.length, ece, ood };
+  }
+
+  /** Scores (and for the ID set: confidences and predictions) in batches of `batchSize`. */
+  private pass(x: tf.Tensor, withPredictions: boolean): Pass {
+    const n = x.shape[0];
+    const size = this.options.batchSize ?? 256;
+    const k = this.options.numClasses;
+    const score = scoreByName(this.options.score ?? 'msp');
+    const m = withPredictions ? n : 0;
+    const out: Pass = { scores: new Float32Array(n), confidences: new Float32Array(m), topLabels: new Int32Array(m), predictions: new Int32Array(m) };
+    for (let start = 0; start < n; start += size) {
+      const count = Math.min(size, n - start);
+      const output = tf.tidy(() => this.model.predict(tf.slice(x, start, count)) as tf.Tensor2D);
+      try {
+        out.scores.set(score(output, { numClasses: k, from: this.options.from }), start);
+        if (!withPredictions) continue;
+        tf.tidy(() => {
+          const probs = this.options.from === 'logits' ? tf.softmax(output) : output;
+          const over = this.options.accuracyOver === 'K' ? tf.slice(probs, [0, 0], [-1, k]) : probs;
+          out.confidences.set(tf.max(probs, 1).dataSync(), start);
+          out.topLabels.set(tf.argMax(probs, 1).dataSync(), start);
+          out.predictions.set(tf.argMax(over, 1).dataSync(), start);
+        });
+      } finally {
+        output.dispose();
+      }
+    }
+    return out;
+  }
+}

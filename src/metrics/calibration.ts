@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonMetricError } from '../errors';
+import { finiteArray, type NumericArray } from './validate';
+
+/** Per-sample confidence and correctness (1 = correct, 0 = wrong). */
+export interface ConfidenceInput {
+  confidences: NumericArray;
+  correct: NumericArray;
+}
+
+/** Class probabilities (rows sum to 1) and integer labels (or one-hot rows). */
+export interface ProbabilityInput {
+  probabilities: tf.Tensor2D | number[][];
+  labels: NumericArray | tf.Tensor;
+}
+
+/** Options of {@link expectedCalibrationError}. */
+export interface EceOptions {
+  /** Number of equal-width bins. Default 15 (10 with the reference variant). */
+  bins?: number;
+  /**
+   * 'guo' (default): bins ((m−1)/M, m/M], each weighted by its share of all samples (Guo et al. 2017).
+   * 'reference': the reference evaluator's variant, used by the `as-released` preset: bins [lo, hi); a
+   * confidence of exactly 1 falls in no bin and is dropped; weights are shares of the binned samples.
+   */
+  variant?: 'guo' | 'reference';
+  /** Tolerance for rows of `probabilities` to sum to 1. Default 1e-3. */
+  tolerance?: number;
+}
+
+/**
+ * The bin of confidence c among `bins` equal-width bins with edges m/bins (exact divisions): ((m−1)/M, m/M] when
+ * `closedRight` (c = 0 is in no bin), [m/M, (m+1)/M) otherwise (c = 1 is in none). Returns -1 for no bin. The
+ * first guess from c·M can be one off (0.3·10 = 3.0000000000000004), so it is checked against the edges.
+ */
+function binIndex(c: number, bins: number, closedRight: boolean): number {
+  let b = Math.min(bins - 1, Math.max(0, closedRight ? Math.ceil(c * bins) - 1 : Math.floor(c * bins)));
+  const inside = (i: number) => (closedRight ? c > i / bins && c <= (i + 1) / bins : c >= i / bins && c < (i + 1) / bins);
+  if (inside(b)) return b;
+  b += c * bins < b + 0.5 ? -1 : 1;
+  return b >= 0 && b < bins && inside(b) ? b : -1;
+}
+
+/** Integer labels from an array, an integer tensor [N], or one-hot rows [N, C]. */
+function labelArray(labels: NumericArray | tf.Tensor): Float64Array {
+  if (labels instanceof tf.Tensor) {
+    const flat = tf.tidy(() => (labels.rank === 2 ? tf.argMax(labels, 1) : labels).dataSync());
+    return Float64Array.from(flat);
+  }
+  return finiteArray('labels', labels);
+}
+
+/** Confidences and correctness from probabilities and labels, checking that rows are distributions. */
+function fromProbabilities(input: ProbabilityInput, tolerance: number): { confidences: Float64Array; correct: Float64Array } {
+  const probs = input.probabilities instanceof tf.Tensor ? input.probabilities : tf.tensor2d(input.probabilities);
+  try {
+    const [confidences, predictions, sums] = tf.tidy(() => [tf.max(probs, 1).dataSync(), tf.argMax(probs, 1).dataSync(), tf.sum(probs, 1).dataSync()]);
+    const labels = labelArray(input.labels);
+    if (labels.length !== confidences.length) {
+      throw new MoonMetricError(`labels has ${labels.length} entries but probabilities has ${confidences.length} rows: pass one label per row`);
+    }
+    sums.forEach((s, i) => {
+      if (!(Math.abs(s - 1) <= tolerance)) {
+        throw new MoonMetricError(
+          `row ${i} of probabilities sums to ${s}, not 1 (tolerance ${tolerance}): pass softmax outputs, or apply tf.softmax to logits first`,
+        );
+      }
+    });
+    return { confidences: Float64Array.from(confidences), correct: Float64Array.from(predictions, (p, i) => (p === labels[i] ? 1 : 0)) };
+  } finally {
+    if (!(input.probabilities instanceof tf.Tensor)) probs.dispose();
+  }
+}
+
+/**
+ * Expected calibration error of top-label confidences: Σ_bins weight_b · |accuracy_b − mean confidence_b| with
+ * equal-width bins (L1). Pass `{ confidences, correct }` or `{ probabilities, labels }` (top label = argmax).
+ */
+export function expectedCalibrationError(input: ConfidenceInput | ProbabilityInput, options: EceOptions = {}): number {
+  const variant = options.variant ?? 'guo';
+  if (variant !== 'guo' && variant !== 'reference') throw new MoonMetricError(`ECE variant must be 'guo' or 'reference', got ${JSON.stringify(variant)}`);
+  const bins = options.bins ?? (variant === 'reference' ? 10 : 15);
+  if (!Number.isInteger(bins) || bins < 1) throw new MoonMetricError(`bins must be a positive integer, got ${bins}`);
+  const { confidences, correct } =
+    'probabilities' in input
+      ? fromProbabilities(input, options.tolerance ?? 1e-3)
+      : { confidences: finiteArray('confidences', input.confidences), correct: finiteArray('correct', input.correct) };
+  if (confidences.length !== correct.length) {
+    throw new MoonMetricError(`confidences has ${confidences.length} entries but correct has ${correct.length}: pass one of each per sample`);
+  }
+  const count = new Float64Array(bins);
+  const sumConf = new Float64Array(bins);
+  const sumCorrect = new Float64Array(bins);
+  confidences.forEach((c, i) => {
+    if (c < 0 || c > 1) throw new MoonMetricError(`confidences[${i}] is ${c}: confidences must lie in [0, 1]`);
+    const b = binIndex(c, bins, variant === 'guo');
+    if (b < 0) return;
+    count[b]++;
+    sumConf[b] += c;
+    sumCorrect[b] += correct[i];
+  });
+  const weightTotal = variant === 'guo' ? confidences.length : count.reduce((s, n) => s + n, 0);
+  let ece = 0;
+  for (let b = 0; b < bins; b++) {
+    if (count[b] > 0) ece += (count[b] / weightTotal) * Math.abs(sumCorrect[b] / count[b] - sumConf[b] / count[b]);
+  }
+  return ece;
+}
+
+/**
+ * Top-1 accuracy of a model output against labels.
+ * @param options.numClasses K
+ * @param options.over 'K+1' (default): argmax over every output column, so a sample predicted "unknown" is
+ *   wrong (the accuracy the reference prints); 'K': argmax over the first K columns only (the reference CSV's ACC).
+ */
+export function accuracy(output: tf.Tensor, labels: NumericArray | tf.Tensor, options: { numClasses: number; over?: 'K+1' | 'K' }): number {
+  if (!(output instanceof tf.Tensor) || output.rank !== 2) throw new MoonMetricError('accuracy needs a 2-D output tensor [N, C]');
+  if (options === undefined || options === null) throw new MoonMetricError('accuracy needs options: { numClasses: K }');
+  const k = options.numClasses;
+  const width = output.shape[1] as number;
+  if (!Number.isInteger(k) || k < 1 || k > width) {
+    throw new MoonMetricError(`accuracy: numClasses must be an integer in [1, ${width}] (the output's width), got ${k}`);
+  }
+  const over = options.over ?? 'K+1';
+  if (over !== 'K+1' && over !== 'K') throw new MoonMetricError(`accuracy: over must be 'K+1' or 'K', got ${JSON.stringify(over)}`);
+  const truth = labelArray(labels);
+  if (truth.length !== output.shape[0]) {
+    throw new MoonMetricError(`labels has ${truth.length} entries but the output has ${output.shape[0]} rows: pass one label per row`);
+  }
+  const predictions = tf.tidy(() => tf.argMax(over === 'K' ? tf.slice(output, [0, 0], [-1, k]) : output, 1).dataSync());
+  let hits = 0;
+  predictions.forEach((p, i) => {
+    if (p === truth[i]) hits++;
+  });
+  return hits / truth.length;
+}

@@ -1,0 +1,150 @@
+import { MoonMetricError } from '../errors';
+import type { OodMetricValues } from '../events';
+import { finiteArray, type NumericArray } from './validate';
+
+/** Which side is the positive class of a binary OOD metric. */
+export type PositiveClass = 'id' | 'ood';
+
+/**
+ * The binary classification curve at every distinct score (scikit-learn's `_binary_clf_curve`): for thresholds
+ * t_1 > t_2 > … (the distinct scores, descending), the cumulative true positives `tps` and false positives `fps`
+ * among samples with score ≥ t_i. Positives are `positive`, negatives `negative`; higher score = more positive.
+ */
+interface BinaryCurve {
+  readonly tps: Float64Array;
+  readonly fps: Float64Array;
+  readonly thresholds: Float64Array;
+  readonly positives: number;
+  readonly negatives: number;
+}
+
+/**
+ * Builds the curve by sorting each side once (native typed-array sort) and merging the two sorted arrays, so it
+ * is O(n log n) without a comparator, and ties across the sides fall on one threshold as in scikit-learn.
+ */
+function binaryCurve(positive: Float64Array, negative: Float64Array): BinaryCurve {
+  const pos = positive.slice().sort();
+  const neg = negative.slice().sort();
+  const n = pos.length + neg.length;
+  const tps = new Float64Array(n);
+  const fps = new Float64Array(n);
+  const thresholds = new Float64Array(n);
+  let i = pos.length - 1;
+  let j = neg.length - 1;
+  let tp = 0;
+  let fp = 0;
+  let k = 0;
+  while (i >= 0 || j >= 0) {
+    const value = Math.max(i >= 0 ? pos[i] : -Infinity, j >= 0 ? neg[j] : -Infinity);
+    while (i >= 0 && pos[i] === value) {
+      tp++;
+      i--;
+    }
+    while (j >= 0 && neg[j] === value) {
+      fp++;
+      j--;
+    }
+    tps[k] = tp;
+    fps[k] = fp;
+    thresholds[k] = value;
+    k++;
+  }
+  return { tps: tps.subarray(0, k), fps: fps.subarray(0, k), thresholds: thresholds.subarray(0, k), positives: pos.length, negatives: neg.length };
+}
+
+/** Trapezoidal area under y(x), for x monotone (either direction), as scikit-learn's `auc`. */
+function trapezoid(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let area = 0;
+  for (let i = 1; i < x.length; i++) area += ((x[i] - x[i - 1]) * (y[i] + y[i - 1])) / 2;
+  return Math.abs(area);
+}
+
+/** The two sides as positives and negatives; negating flips "higher = more ID" into "higher = more OOD". */
+function sides(id: NumericArray, ood: NumericArray, positive: PositiveClass): [Float64Array, Float64Array] {
+  const idScores = finiteArray('id scores', id);
+  const oodScores = finiteArray('ood scores', ood);
+  if (positive === 'id') return [idScores, oodScores];
+  if (positive === 'ood') return [oodScores.map((v) => -v), idScores.map((v) => -v)];
+  throw new MoonMetricError(`positive must be 'id' or 'ood', got ${JSON.stringify(positive)}`);
+}
+
+/**
+ * Area under the ROC curve of separating in-distribution from OOD samples by score (higher = more ID), with
+ * scikit-learn's `roc_curve` + `auc` semantics: one ROC point per distinct score, ties counted as half. 1 is
+ * perfect separation, 0.5 chance. The value does not depend on which side is called positive.
+ * @param id scores of in-distribution samples
+ * @param ood scores of out-of-distribution samples
+ */
+export function auroc(id: NumericArray, ood: NumericArray): number {
+  return aurocOf(binaryCurve(...sides(id, ood, 'id')));
+}
+
+function aurocOf(curve: BinaryCurve): number {
+  const fpr = [0];
+  const tpr = [0];
+  for (let k = 0; k < curve.tps.length; k++) {
+    fpr.push(curve.fps[k] / curve.negatives);
+    tpr.push(curve.tps[k] / curve.positives);
+  }
+  return trapezoid(fpr, tpr);
+}
+
+/**
+ * Area under the precision-recall curve (trapezoidal, not average precision), as scikit-learn 0.24's
+ * `precision_recall_curve` + `auc`: the curve runs from the threshold of full recall to the appended point
+ * (recall 0, precision 1).
+ * @param options.positive 'id' (AUPR-In, default): ID samples are the positives, ranked by score; 'ood'
+ *   (AUPR-Out): OOD samples are the positives, ranked by −score.
+ */
+export function aupr(id: NumericArray, ood: NumericArray, options: { positive?: PositiveClass } = {}): number {
+  return auprOf(binaryCurve(...sides(id, ood, options.positive ?? 'id')));
+}
+
+function auprOf(curve: BinaryCurve): number {
+  const last = curve.tps.indexOf(curve.positives); // first threshold with full recall
+  const recall: number[] = [];
+  const precision: number[] = [];
+  for (let k = last; k >= 0; k--) {
+    recall.push(curve.tps[k] / curve.positives);
+    precision.push(curve.tps[k] / (curve.tps[k] + curve.fps[k]));
+  }
+  recall.push(0);
+  precision.push(1);
+  return trapezoid(recall, precision);
+}
+
+/**
+ * False-positive rate at the first threshold (scores descending, every distinct score a threshold, the ROC curve
+ * not thinned) whose true-positive rate reaches `tpr`. With the default `positive: 'id'` this is the classic
+ * FPR@95TPR of the reference evaluator: the fraction of OOD samples accepted when at least 95% of the ID samples
+ * are. With `positive: 'ood'`: the fraction of ID samples rejected when at least `tpr` of the OOD samples are.
+ * @param tpr the target true-positive rate, in (0, 1]
+ */
+export function fprAtTpr(id: NumericArray, ood: NumericArray, tpr = 0.95, options: { positive?: PositiveClass } = {}): number {
+  if (typeof tpr !== 'number' || !(tpr > 0 && tpr <= 1)) {
+    throw new MoonMetricError(`the target TPR must be a number in (0, 1], got ${tpr}: e.g. 0.95 for FPR@95TPR`);
+  }
+  return fprOf(binaryCurve(...sides(id, ood, options.positive ?? 'id')), tpr);
+}
+
+function fprOf(curve: BinaryCurve, tpr: number): number {
+  for (let k = 0; k < curve.tps.length; k++) {
+    if (curve.tps[k] / curve.positives >= tpr) return curve.fps[k] / curve.negatives;
+  }
+  return 1; // unreachable: the last point has TPR 1
+}
+
+/**
+ * The four OOD metrics of the reference evaluator, for one pair of score arrays: `auroc`; `auprIn` (ID samples
+ * positive); `auprOut` (OOD samples positive, ranked by −score); `fpr95` (FPR at 95% TPR, ID positive).
+ */
+export type OodMetrics = OodMetricValues;
+
+/**
+ * AUROC, AUPR-In, AUPR-Out and FPR@95TPR of separating `id` from `ood` scores (higher = more in-distribution).
+ */
+export function oodMetrics(id: NumericArray, ood: NumericArray): OodMetrics {
+  const idPositive = binaryCurve(...sides(id, ood, 'id')); // each side is validated and sorted once per curve
+  const oodPositive = binaryCurve(...sides(id, ood, 'ood'));
+  return { auroc: aurocOf(idPositive), auprIn: auprOf(idPositive), auprOut: auprOf(oodPositive), fpr95: fprOf(idPositive, 0.95) };
+}

@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs';
+import type { MoonKit } from '../create-moon';
+import { MoonMetricError } from '../errors';
+import { findMaskableKernels, type MaskableKernel } from '../plugins/masks/maskable-kernels';
+
+/** One maskable kernel in a {@link SparsityReport}. */
+export interface LayerSparsity {
+  readonly name: string;
+  readonly className: string;
+  readonly shape: readonly number[];
+  readonly total: number;
+  /** Active weights: the mask's count for a kit; the nonzero count for a bare model. */
+  readonly active: number;
+  readonly density: number;
+  /** Whether a kit masks this kernel (false for layers kept dense, and for every layer of a bare model). */
+  readonly masked: boolean;
+  /** Forward multiply-adds per example with every weight used; null when the layer's output size is not fixed. */
+  readonly macsDense: number | null;
+  /** Forward multiply-adds per example counting active weights only. */
+  readonly macsSparse: number | null;
+}
+
+/** What {@link sparsityReport} returns. */
+export interface SparsityReport {
+  readonly layers: readonly LayerSparsity[];
+  /** Σ total and Σ active over the maskable kernels, and their ratio. */
+  readonly kernelTotal: number;
+  readonly kernelActive: number;
+  readonly kernelDensity: number;
+  /** Every parameter of the model (biases, BatchNorm, … counted as active). */
+  readonly totalParams: number;
+  readonly activeParams: number;
+  readonly overallDensity: number;
+  /** Σ over the maskable kernels of the per-example multiply-adds (null if any layer's is unknown). */
+  readonly macsDense: number | null;
+  readonly macsSparse: number | null;
+  /** Bytes of the model's weights stored densely (float32: 4 bytes per weight). */
+  readonly denseBytes: number;
+}
+
+/** Output positions a kernel is applied at, per example: the output's dimensions between batch and channels. */
+function positionsPerExample(kernel: MaskableKernel): number | null {
+  const shape = kernel.layer.outputShape;
+  if (!Array.isArray(shape) || Array.isArray(shape[0])) return null;
+  const inner = (shape as (number | null)[]).slice(1, -1);
+  if (inner.some((d) => d === null)) return null;
+  return (inner as number[]).reduce((p, d) => p * d, 1);
+}
+
+function nonzeroCount(variable: tf.Variable): number {
+  return tf.tidy(() => tf.sum(tf.cast(tf.notEqual(variable, 0), 'float32')).dataSync()[0]);
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, string: 0 };
+
+/**
+ * Sparsity and cost of a model, or of a kit's model with the kit's masks: per maskable kernel (Dense, Conv2D,
+ * DepthwiseConv2D, SeparableConv2D pointwise) its total, active and density, and the forward multiply-adds per
+ * example dense vs sparse (from the layer's output shape; Dense: in × out per output position; convolutions:
+ * kernel size × output positions); globally the density over the kernels and over all parameters, and the
+ * model's dense weight bytes.
+ */
+export function sparsityReport(target: tf.LayersModel | MoonKit): SparsityReport {
+  const kit = target instanceof tf.LayersModel ? undefined : target;
+  const model = kit ? kit.model : (target as tf.LayersModel);
+  if (!(model instanceof tf.LayersModel)) {
+    throw new MoonMetricError('sparsityReport takes a tf.LayersModel or a kit from createMoon');
+  }
+  const activeByVariable = new Map((kit?.masks ?? []).map((m) => [m.variable, m.active]));
+  const layers = findMaskableKernels(model).map((k): LayerSparsity => {
+    const masked = activeByVariable.has(k.variable.name);
+    const active = masked ? activeByVariable.get(k.variable.name)! : kit ? k.size : nonzeroCount(k.variable);
+    const positions = positionsPerExample(k);
+    return {
+      name: k.layerName,
+      className: k.className,
+      shape: k.shape,
+      total: k.size,
+      active,
+      density: active / k.size,
+      masked,
+      macsDense: positions === null ? null : k.size * positions,
+      macsSparse: positions === null ? null : active * positions,
+    };
+  });
+  const sum = (f: (l: LayerSparsity) => number) => layers.reduce((s, l) => s + f(l), 0);
+  const kernelTotal = sum((l) => l.total);
+  const kernelActive = sum((l) => l.active);
+  const totalParams = model.weights.reduce((s, w) => s + w.read().size, 0);
+  const unknownMacs = layers.some((l) => l.macsDense === null);
+  return {
+    layers,
+    kernelTotal,
+    kernelActive,
+    kernelDensity: kernelTotal === 0 ? 1 : kernelActive / kernelTotal,
+    totalParams,
+    activeParams: totalParams - kernelTotal + kernelActive,
+    overallDensity: totalParams === 0 ? 1 : (totalParams - kernelTotal + kernelActive) / totalParams,
+    macsDense: unknownMacs ? null : sum((l) => l.macsDense!),
+    macsSparse: unknownMacs ? null : sum((l) => l.macsSparse!),
+    denseBytes: model.weights.reduce((s, w) => s + w.read().size * (BYTES[w.dtype] ?? 4), 0),
+  };
+}
