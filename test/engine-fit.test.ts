@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, type MaskUpdateEvent } from '../src';
 import { mnistImages14, mnistSubset } from './helpers/data';
+import { leakProbe } from './helpers/leak-probe';
 import { buildCnn, buildMlp, kernelStats, maskedKernels } from './helpers/models';
 
 describe('sparse training inside model.fit', () => {
@@ -45,16 +46,7 @@ describe('sparse training inside model.fit', () => {
     const { xs, ys } = mnistSubset(10);
     const kit = createMoon({ model, numClasses: 10, epochs: 5, stepsPerEpoch: 5, seed: 1, unknownAware: false, mask: { interval: 2 } });
     model.compile({ optimizer: kit.optimizer(tf.train.adam(0.01)), loss: 'categoricalCrossentropy' });
-    // tfjs's History keeps each epoch's loss tensor until fit ends (a plain fit grows by one per epoch too),
-    // so the probe subtracts the tensors held in the logs it has seen.
-    const counts: number[] = [];
-    let heldByHistory = 0;
-    const probe = new (class extends tf.Callback {
-      override async onEpochEnd(_epoch: number, logs?: tf.Logs): Promise<void> {
-        heldByHistory += Object.values(logs ?? {}).filter((v) => (v as unknown) instanceof tf.Tensor).length;
-        counts.push(tf.memory().numTensors - heldByHistory);
-      }
-    })();
+    const { callback: probe, counts } = leakProbe();
     await model.fit(xs, ys, { epochs: 5, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, probe] });
     expect(counts).toHaveLength(5);
     expect(new Set(counts).size).toBe(1);

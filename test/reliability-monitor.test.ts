@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { accuracy, createMoon, expectedCalibrationError, mspScore, MoonMetricError, oodMetrics, ReliabilityMonitor, type ReliabilityEpochEvent } from '../src';
 import { mnistSubset } from './helpers/data';
+import { leakProbe } from './helpers/leak-probe';
 import { buildMlp } from './helpers/models';
 
 describe('ReliabilityMonitor', () => {
@@ -41,14 +42,7 @@ describe('ReliabilityMonitor', () => {
     const kit = createMoon({ model, numClasses: 10, epochs: 4, stepsPerEpoch: 2, seed: 1, unknownAware: false });
     const monitor = new ReliabilityMonitor({ id: { x: xs, y: ys }, ood: [{ name: 'noise', x: noise }], numClasses: 10, batchSize: 16 });
     model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.1)), loss: 'categoricalCrossentropy' });
-    const counts: number[] = [];
-    let held = 0;
-    const probe = new (class extends tf.Callback {
-      override async onEpochEnd(_e: number, logs?: tf.Logs): Promise<void> {
-        held += Object.values(logs ?? {}).filter((v) => (v as unknown) instanceof tf.Tensor).length;
-        counts.push(tf.memory().numTensors - held);
-      }
-    })();
+    const { callback: probe, counts } = leakProbe();
     await model.fit(xs, ys, { epochs: 4, batchSize: 20, verbose: 0, callbacks: [...kit.callbacks, monitor, probe] });
     expect(new Set(counts).size).toBe(1);
     tf.dispose([xs, ys, noise]);
