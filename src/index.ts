@@ -35,3 +35,4 @@ export { auroc, aupr, fprAtTpr, oodMetrics, type OodMetrics, type PositiveClass 
 export { expectedCalibrationError, accuracy, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './metrics/sparsity-report';
 export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
+export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';

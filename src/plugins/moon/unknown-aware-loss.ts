@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError } from '../../errors';
+import type { OutputKind } from '../../metrics/scores';
+
+/** u = p(unknown) is clamped below 1 so that 1 + α·u and log terms stay finite (the reference's epsilon). */
+const UNKNOWN_CLAMP = 1 - 1e-7;
+/** Probabilities are clipped to [1e-7, 1] before the log, as TF.js's own categoricalCrossentropy does. */
+const PROBABILITY_EPSILON = 1e-7;
+
+/**
+ * The state the loss shares with the auto-tuner: α (read by the loss) and the EWMA of mean((1 − u)·CE) (written by
+ * the loss on training batches, read by the tuner). Both live on the device, so no batch syncs with the host.
+ */
+export class UnknownAwareState {
+  /** Strength of the re-weighting; 0 during warm-up, which makes the loss plain cross-entropy over K+1 outputs. */
+  readonly alpha: tf.Variable = tf.variable(tf.scalar(0), false);
+  /** EWMA of the per-batch mean of (1 − u)·CE over training batches. */
+  readonly ewma: tf.Variable = tf.variable(tf.scalar(0), false);
+  /** Whether the EWMA holds a value (the first training batch sets it outright). */
+  ewmaStarted = false;
+  /** Set by the tuner around each training batch, so that validation batches leave the EWMA alone. */
+  inTrainingBatch = false;
+
+  /** @param ewmaMomentum μ, the weight of the newest batch (0.05 in the reference) */
+  constructor(readonly ewmaMomentum: number) {}
+
+  dispose(): void {
+    tf.dispose([this.alpha, this.ewma]);
+  }
+}
+
+/** yTrue as one-hot over K+1 columns: a K-wide one-hot gets a zero "unknown" column. */
+function labelsOverKPlus1(yTrue: tf.Tensor, numClasses: number): tf.Tensor {
+  const width = yTrue.shape[yTrue.rank - 1];
+  if (yTrue.rank === 2 && width === numClasses + 1) return yTrue;
+  if (yTrue.rank === 2 && width === numClasses) return tf.pad(yTrue, [[0, 0], [0, 1]]);
+  throw new MoonConfigError(
+    `the unknown-aware loss needs one-hot labels over ${numClasses} or ${numClasses + 1} columns, got shape [${yTrue.shape}]: ` +
+      `one-hot encode integer labels with tf.oneHot(labels, ${numClasses}) and pad them with kit.labels(…)`,
+  );
+}
+
+/**
+ * The unknown-aware loss of the reference code (`extra_c_loss`), per sample i with h_i the cross-entropy over all
+ * K+1 outputs and u_i = min(p_i(unknown), 1 − 1e-7):
+ *
+ *   L = mean_i h_i · w_i,   w_i = 1 if argmax over all K+1 outputs is the label, else 1 + α / (1 + α·u_i).
+ *
+ * The gradient flows through u_i (that is what teaches the unknown output: descent raises u on misclassified
+ * samples) but not through the correctness indicator (built from argMax/oneHot, whose gradients are zero). With
+ * α = 0 (warm-up) the loss is plain cross-entropy. On training batches it also updates the EWMA the tuner reads.
+ *
+ * @returns a loss function `(yTrue, yPred) => scalar` for `model.compile({ loss })`.
+ */
+export function unknownAwareLoss(
+  numClasses: number,
+  from: OutputKind,
+  state: UnknownAwareState,
+): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
+  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar => {
+    if (yPred.shape[yPred.rank - 1] !== numClasses + 1) {
+      throw new MoonConfigError(
+        `the unknown-aware loss needs numClasses + 1 = ${numClasses + 1} outputs, got ${yPred.shape[yPred.rank - 1]}: add one unit to the last layer (addUnknownHead(model))`,
+      );
+    }
+    const labels = labelsOverKPlus1(yTrue, numClasses);
+    const logP = from === 'logits' ? tf.logSoftmax(yPred) : tf.log(tf.clipByValue(yPred, PROBABILITY_EPSILON, 1));
+    const p = from === 'logits' ? tf.softmax(yPred) : yPred;
+    const crossEntropy = tf.neg(tf.sum(tf.mul(labels, logP), -1));
+    const unknown = tf.minimum(tf.squeeze(tf.slice(p, [0, numClasses], [-1, 1]), [1]), UNKNOWN_CLAMP);
+    // argMax and oneHot have zero gradients: the indicator is a constant for backprop (tfjs has no NotEqual grad).
+    const correct = tf.sum(tf.mul(labels, tf.oneHot(tf.argMax(yPred, -1), numClasses + 1)), -1);
+    const alpha = state.alpha;
+    const wrongWeight = tf.add(1, tf.div(alpha, tf.add(1, tf.mul(alpha, unknown))));
+    const weight = tf.add(correct, tf.mul(tf.sub(1, correct), wrongWeight));
+    if (state.inTrainingBatch) updateEwma(state, crossEntropy, unknown);
+    return tf.mean(tf.mul(crossEntropy, weight)) as tf.Scalar;
+  };
+}
+
+/** ewma ← mean((1 − u)·h) on the first training batch, then μ·that + (1 − μ)·ewma; all on the device. */
+function updateEwma(state: UnknownAwareState, crossEntropy: tf.Tensor, unknown: tf.Tensor): void {
+  const batchValue = tf.mean(tf.mul(tf.sub(1, unknown), crossEntropy));
+  const mu = state.ewmaMomentum;
+  state.ewma.assign(state.ewmaStarted ? tf.add(tf.mul(mu, batchValue), tf.mul(1 - mu, state.ewma)) : batchValue);
+  state.ewmaStarted = true;
+}

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError, MoonModelError } from '../../errors';
+
+/**
+ * Labels for a K+1-output model: one-hot rows over K get a zero "unknown" column; rows over K+1 are returned as
+ * they are (the same tensor). No training sample is ever labelled "unknown".
+ */
+export function padUnknownColumn(labels: tf.Tensor, numClasses: number): tf.Tensor2D {
+  if (!(labels instanceof tf.Tensor)) {
+    throw new MoonConfigError('labels must be a tf.Tensor of one-hot rows, e.g. tf.oneHot(intLabels, numClasses)');
+  }
+  if (labels.rank === 1 || labels.dtype === 'int32') {
+    throw new MoonConfigError(
+      `integer labels (shape [${labels.shape}], dtype ${labels.dtype}) cannot carry the "unknown" column: one-hot encode ` +
+        `them first, e.g. kit.labels(tf.oneHot(labels, ${numClasses}).toFloat())`,
+    );
+  }
+  const width = labels.shape[labels.rank - 1];
+  if (labels.rank === 2 && width === numClasses + 1) return labels as tf.Tensor2D;
+  if (labels.rank === 2 && width === numClasses) return tf.tidy(() => tf.pad(labels, [[0, 0], [0, 1]]) as tf.Tensor2D);
+  throw new MoonConfigError(
+    `labels of shape [${labels.shape}] do not fit numClasses = ${numClasses}: pass one-hot rows over ${numClasses} (padded here) or ${numClasses + 1} columns`,
+  );
+}
+
+/**
+ * A copy of a K-output model with one more output unit, "unknown", last. Every layer is copied with its weights;
+ * the last layer must be a Dense layer, and its K known units keep their trained weights while the new unit gets
+ * a fresh initialisation from the layer's own initializers. The copy is a functional model sharing nothing with
+ * the original.
+ */
+export function addUnknownHead(model: tf.LayersModel): tf.LayersModel {
+  if (!(model instanceof tf.LayersModel) || model.outputs.length !== 1) {
+    throw new MoonModelError('addUnknownHead takes a single-output tf.LayersModel whose last layer is Dense');
+  }
+  const copy = copyModel(model);
+  const head = copy.outputs[0].sourceLayer as tf.layers.Layer;
+  if (head.getClassName() !== 'Dense') {
+    throw new MoonModelError(
+      `addUnknownHead needs a Dense last layer, got ${head.getClassName()} "${head.name}": end the model with ` +
+        `tf.layers.dense({ units: K, activation: 'softmax' }) (or build it with K + 1 units yourself)`,
+    );
+  }
+  const config = head.getConfig();
+  const units = config.units as number;
+  const newHead = tf.layers.dense({ ...(config as object), name: `${head.name}_unknown`, units: units + 1 } as Parameters<typeof tf.layers.dense>[0]);
+  const output = newHead.apply(head.input as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const result = tf.model({ inputs: copy.inputs, outputs: output, name: `${model.name}_unknown` });
+  // getWeights() returns the live variables: read them, never dispose them.
+  const old = head.getWeights();
+  const fresh = newHead.getWeights();
+  const merged = tf.tidy(() =>
+    fresh.map((w, i) =>
+      // kernel [in, K+1]: the K known columns from the trained head, the last one fresh; bias likewise.
+      w.rank === 2 ? tf.concat([old[i], tf.slice(w, [0, units], [-1, 1])], 1) : tf.concat([old[i], tf.slice(w, [units], [1])]),
+    ),
+  );
+  newHead.setWeights(merged);
+  tf.dispose(merged); // the variables hold their own reference to the data
+  return result;
+}
+
+/** A deep copy of a model (architecture from its config, then its weights). */
+function copyModel(model: tf.LayersModel): tf.LayersModel {
+  const isSequential = model instanceof tf.Sequential;
+  const cls = (isSequential ? tf.Sequential : tf.LayersModel) as unknown as tf.serialization.SerializableConstructor<tf.LayersModel>;
+  const copy = (cls as unknown as { fromConfig: (c: unknown, config: unknown) => tf.LayersModel }).fromConfig(cls, model.getConfig());
+  copy.setWeights(model.getWeights());
+  return copy;
+}
