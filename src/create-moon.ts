@@ -1,100 +1,89 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { AutoTunerCallback } from './callbacks/auto-tuner';
+import { LearningRateScheduleCallback } from './callbacks/learning-rate-schedule';
 import { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
+import { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
+import { SnapshotVoterCallback, type FinalizeData } from './callbacks/snapshot-voter';
 import { registerDefaults } from './defaults';
 import { MoonConfigError, MoonModelError, MoonOptimizerError } from './errors';
 import { MoonEventBus, type LayerMaskInfo } from './events';
-import { requireInteger, requireNumberIn, resolveMaskOptions, type MoonOptions, type ResolvedMaskOptions } from './options';
+import type { OutputKind } from './metrics/scores';
+import type { MoonOptions, ResolvedMaskOptions } from './options';
 import type { DensityDistribution } from './plugins/distributions/density-distribution';
 import { drawInitialMasks } from './plugins/masks/initial-masks';
 import { findMaskableKernels, type MaskableKernel } from './plugins/masks/maskable-kernels';
 import { MaskSet } from './plugins/masks/mask-set';
 import { MaskUpdater } from './plugins/mask-updater';
+import { detectOutputKind } from './plugins/moon/output-kind';
+import { UnknownAwareState, unknownAwareLoss } from './plugins/moon/unknown-aware-loss';
+import { padUnknownColumn } from './plugins/moon/unknown-head';
 import { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
+import { RandomWeightDrop } from './plugins/optimizer/random-weight-drop';
 import { SeededRandom, type RandomSource } from './plugins/random-source';
 import type { MaskSchedule } from './plugins/schedules/drop-fraction';
 import type { Sparsifier } from './plugins/sparsifiers/sparsifier';
 import { resolveStrategy } from './registry';
+import { resolveSettings, type MoonSettings } from './settings';
 import { TOKENS } from './tokens';
 
 registerDefaults();
 
-/** What {@link createMoon} returns: everything a `model.fit` call needs for sparse training. */
+/** A loss for `model.compile({ loss })`. */
+export type MoonLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+
+/** What {@link createMoon} returns: everything a `model.fit` call needs. */
 export interface MoonKit {
   /** The model the kit was created for. */
   readonly model: tf.LayersModel;
   readonly numClasses: number;
+  /** Whether the kit trains unknown-aware (K+1 outputs, MOON loss, tuner, voter). */
+  readonly unknownAware: boolean;
+  readonly preset: 'recommended' | 'as-released';
   /** The seed of the kit's random source. */
   readonly seed: number;
   /** The target sparsity over the masked kernels. */
   readonly sparsity: number;
-  /** The mask-update schedule, in optimizer steps, with every default filled in. */
+  /** Every setting, defaults and preset applied. */
+  readonly settings: MoonSettings;
+  /** The mask-update schedule, in optimizer steps. */
   readonly schedule: MaskSchedule;
-  /** The kit's typed event bus (`mask:init`, `mask:update`). */
+  /** Whether the model outputs probabilities or logits (detected from its last activation, or `options.from`). */
+  readonly outputKind: OutputKind;
+  /** The kit's typed event bus. */
   readonly events: MoonEventBus;
-  /** `tf.Callback` instances to put in `fit`'s `callbacks` (they mix with your own). */
+  /** `tf.Callback` instances for `fit`: mask updater, then (as configured) auto-tuner, learning rate, voter. */
   readonly callbacks: readonly tf.Callback[];
+  /** The loss for `model.compile`: unknown-aware for an unknown-aware kit, cross-entropy otherwise. */
+  readonly loss: MoonLoss;
   /** A snapshot of the masks: per masked layer, name, shape, total, active count and density. */
   readonly masks: readonly LayerMaskInfo[];
   /** Global density over the masked kernels (Σ active / Σ total). */
   readonly density: number;
   /** The kit's child container (its own registrations over yours over the global ones). */
   readonly container: DependencyContainer;
-  /**
-   * Wraps your optimizer so that masks hold during training. Compile with it:
-   * `model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.1, 0.9)), … })`. The wrapper owns `inner`.
-   */
+  /** Wraps your optimizer so that masks hold during training; compile with it. The wrapper owns `inner`. */
   optimizer(inner: tf.Optimizer): MaskedOptimizer;
-  /** Frees the kit's tensors (the masks). The model and its weights are untouched. */
+  /**
+   * Labels for `fit`: one-hot rows over K get the zero "unknown" column of an unknown-aware kit; rows that already
+   * fit are returned as they are. Integer labels are rejected with the fix.
+   */
+  labels(y: tf.Tensor): tf.Tensor2D;
+  /**
+   * After training: writes the voted (averaged) weights into the model, re-applies the masks and, if the model has
+   * BatchNormalization layers, re-estimates their statistics from one pass over `data` (your training inputs).
+   */
+  finalize(data?: tf.Tensor | FinalizeData, options?: { refreshBatchNorm?: boolean }): Promise<void>;
+  /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
+  monitor(options: Omit<ReliabilityMonitorOptions, 'numClasses'> & { numClasses?: number }): ReliabilityMonitor;
+  /** Frees the kit's tensors (masks, α, averages). The model and its weights are untouched. */
   dispose(): void;
 }
 
 let nextKitId = 1;
 /** Optimizers already wrapped by some kit: wrapping one twice would step its state from two places. */
 const wrappedOptimizers = new WeakSet<tf.Optimizer>();
-
-/** Checks the plain options (before anything is touched) and returns them with defaults filled in. */
-function validateOptions(options: MoonOptions): {
-  sparsity: number;
-  seed: number;
-  mask: ResolvedMaskOptions;
-  sparsifier: string;
-  distribution: string;
-} {
-  if (options === null || typeof options !== 'object') {
-    throw new MoonConfigError('createMoon needs an options object: createMoon({ model, numClasses, epochs, stepsPerEpoch })');
-  }
-  if (!(options.model instanceof tf.LayersModel)) {
-    throw new MoonConfigError('options.model must be a tf.LayersModel (tf.sequential(…) or tf.model(…)), built with an inputShape');
-  }
-  if (options.unknownAware === true) {
-    throw new MoonConfigError(
-      'unknownAware: true (the MOON loss, auto-tuner and voter) is not available in this version; ' +
-        'pass unknownAware: false (the default) for plain sparse training with numClasses outputs',
-    );
-  }
-  requireInteger('numClasses', options.numClasses, 1, 'the number of known classes K');
-  const epochs = requireInteger('epochs', options.epochs, 1, 'the number of epochs you will fit');
-  const steps = requireInteger('stepsPerEpoch', options.stepsPerEpoch, 1, 'ceil(number of samples / batchSize)');
-  const sparsity = requireNumberIn(
-    'sparsity',
-    options.sparsity ?? 0.9,
-    0,
-    1,
-    false,
-    'the fraction of masked weights that are zero; 0.9 keeps 10% of the weights',
-  );
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new MoonConfigError(`seed must be a finite number, got ${typeof seed}`);
-  return {
-    sparsity,
-    seed,
-    mask: resolveMaskOptions(options.mask, epochs * steps),
-    sparsifier: options.sparsifier ?? 'rigl',
-    distribution: options.distribution ?? 'erk',
-  };
-}
 
 /** Applies `denseLayers` and `firstLayerDense`, failing on names that match no maskable layer. */
 function selectMaskedKernels(all: readonly MaskableKernel[], mask: ResolvedMaskOptions): MaskableKernel[] {
@@ -116,41 +105,61 @@ function selectMaskedKernels(all: readonly MaskableKernel[], mask: ResolvedMaskO
   });
 }
 
-/** The model must end in numClasses units (for a single-output model whose width is known). */
-function checkOutputWidth(model: tf.LayersModel, numClasses: number): void {
+/** The model must end in K units (plain kit) or K + 1 (unknown-aware), for a single output of known width. */
+function checkOutputWidth(model: tf.LayersModel, numClasses: number, unknownAware: boolean): void {
   if (model.outputs.length !== 1) return;
   const width = model.outputs[0].shape[model.outputs[0].shape.length - 1];
-  if (width === null || width === undefined || width === numClasses) return;
+  const expected = unknownAware ? numClasses + 1 : numClasses;
+  if (width === null || width === undefined || width === expected) return;
   throw new MoonModelError(
-    `model has ${width} outputs but numClasses is ${numClasses}: a plain sparse kit (unknownAware: false) needs ` +
-      `numClasses outputs; pass numClasses: ${width} or change the last layer to ${numClasses} units`,
+    unknownAware
+      ? `model has ${width} outputs but numClasses is ${numClasses}: an unknown-aware kit needs numClasses + 1 = ${expected} ` +
+          `outputs; add one unit to the last layer (addUnknownHead(model) does it) or pass unknownAware: false`
+      : `model has ${width} outputs but numClasses is ${numClasses}: a plain sparse kit (unknownAware: false) needs ` +
+          `numClasses outputs; pass numClasses: ${width} or change the last layer to ${numClasses} units`,
   );
 }
 
+/** Cross-entropy over the outputs, for a plain (baseline) kit. */
+function crossEntropy(from: OutputKind): MoonLoss {
+  return (yTrue, yPred) =>
+    (from === 'logits' ? tf.losses.softmaxCrossEntropy(yTrue, yPred) : tf.mean(tf.metrics.categoricalCrossentropy(yTrue, yPred))) as tf.Scalar;
+}
+
+/** Registers the kit-scoped defaults that the user's container does not already provide. */
+function kitContainer(userContainer: DependencyContainer | undefined, seed: number): DependencyContainer {
+  const parent = userContainer ?? rootContainer;
+  const child = parent.createChildContainer();
+  if (!parent.isRegistered(TOKENS.RandomSource, true)) child.register(TOKENS.RandomSource, { useValue: new SeededRandom(seed) });
+  if (!parent.isRegistered(TOKENS.EventBus, true)) child.register(TOKENS.EventBus, { useValue: new MoonEventBus() });
+  return child;
+}
+
 /**
- * Creates a sparse-training kit for `model`: draws the initial masks (which zero the masked weights at once) and
- * builds the optimizer wrapper, the mask-updater callback and the event bus, composed in a tsyringe child
- * container of `options.container` (or of the global container). Every option is checked, and every strategy
- * name resolved, before any weight is touched.
+ * Creates a kit for `model`: draws the initial masks (which zero the masked weights at once) and builds the optimizer
+ * wrapper, the callbacks (mask updater; for an unknown-aware kit also the auto-tuner and the voter; the learning-rate
+ * schedule unless `lr: false`), the loss and the event bus, composed in a tsyringe child container of
+ * `options.container` (or of the global container). Every option is checked, and every strategy name resolved,
+ * before any weight is touched.
  *
  * @example
- * const kit = createMoon({ model, numClasses: 10, epochs: 5, stepsPerEpoch: 79, sparsity: 0.9, unknownAware: false });
- * model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: 'categoricalCrossentropy' });
- * await model.fit(xs, ys, { epochs: 5, batchSize: 128, callbacks: [...kit.callbacks] });
+ * const kit = createMoon({ model, numClasses: 10, epochs: 30, stepsPerEpoch: 469, sparsity: 0.9 });
+ * model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.1, 0.9)), loss: kit.loss, metrics: ['accuracy'] });
+ * await model.fit(xs, kit.labels(ys), { epochs: 30, batchSize: 128, callbacks: [...kit.callbacks] });
+ * await kit.finalize(xs);
  */
 export function createMoon(options: MoonOptions): MoonKit {
-  const resolved = validateOptions(options);
-  const model = options.model;
-  const userContainer = options.container;
-  const kitContainer = (userContainer ?? rootContainer).createChildContainer();
-  const parent = userContainer ?? rootContainer;
-  if (!parent.isRegistered(TOKENS.RandomSource, true)) {
-    kitContainer.register(TOKENS.RandomSource, { useValue: new SeededRandom(resolved.seed) });
+  if (options === null || typeof options !== 'object') {
+    throw new MoonConfigError('createMoon needs an options object: createMoon({ model, numClasses, epochs, stepsPerEpoch })');
   }
-  if (!parent.isRegistered(TOKENS.EventBus, true)) kitContainer.register(TOKENS.EventBus, { useValue: new MoonEventBus() });
-
-  const sparsifier = resolveStrategy<Sparsifier>('sparsifier', resolved.sparsifier, kitContainer, userContainer);
-  const distribution = resolveStrategy<DensityDistribution>('distribution', resolved.distribution, kitContainer, userContainer);
+  if (!(options.model instanceof tf.LayersModel)) {
+    throw new MoonConfigError('options.model must be a tf.LayersModel (tf.sequential(…) or tf.model(…)), built with an inputShape');
+  }
+  const settings = resolveSettings(options);
+  const model = options.model;
+  const container = kitContainer(options.container, settings.seed);
+  const sparsifier = resolveStrategy<Sparsifier>('sparsifier', settings.sparsifier, container, options.container);
+  const distribution = resolveStrategy<DensityDistribution>('distribution', settings.distribution, container, options.container);
   const allKernels = findMaskableKernels(model);
   if (allKernels.length === 0) {
     throw new MoonModelError(
@@ -158,32 +167,52 @@ export function createMoon(options: MoonOptions): MoonKit {
         'SeparableConv2D layers (nested models included); add one, or train this model without a kit',
     );
   }
-  const kernels = selectMaskedKernels(allKernels, resolved.mask);
+  const kernels = selectMaskedKernels(allKernels, settings.mask);
   if (kernels.length === 0) {
     throw new MoonConfigError('mask.denseLayers / firstLayerDense keep every maskable layer dense: leave at least one layer to mask');
   }
-  checkOutputWidth(model, options.numClasses);
+  checkOutputWidth(model, settings.numClasses, settings.unknownAware);
+  const outputKind = options.from ?? detectOutputKind(model);
+  if (outputKind !== 'probabilities' && outputKind !== 'logits') {
+    throw new MoonConfigError(`from must be 'probabilities' or 'logits', got ${JSON.stringify(outputKind)}`);
+  }
+  // Nothing has been touched so far; from here on the kit is built.
+  return assembleKit(model, settings, container, sparsifier, distribution, kernels, outputKind);
+}
 
-  const random = kitContainer.resolve<RandomSource>(TOKENS.RandomSource);
-  const events = kitContainer.resolve<MoonEventBus>(TOKENS.EventBus);
-  const masks = new MaskSet(kernels, drawInitialMasks(kernels, distribution, 1 - resolved.sparsity, random));
+function assembleKit(
+  model: tf.LayersModel,
+  settings: MoonSettings,
+  container: DependencyContainer,
+  sparsifier: Sparsifier,
+  distribution: DensityDistribution,
+  kernels: MaskableKernel[],
+  outputKind: OutputKind,
+): MoonKit {
+  const random = container.resolve<RandomSource>(TOKENS.RandomSource);
+  const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
+  const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
+  const masks = new MaskSet(kernels, drawInitialMasks(kernels, distribution, 1 - settings.sparsity, random));
   masks.applyToWeights();
+  const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
 
-  const { interval, startStep, endStep, dropFraction, decay } = resolved.mask;
-  const schedule: MaskSchedule = { interval, startStep, endStep, dropFraction, decay };
+  const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
+  const schedule: MaskSchedule = { interval, startStep, endStep, dropFraction, decay, decayHorizon };
   const updater = new MaskUpdater(masks, sparsifier, schedule, random, events);
   const kitId = nextKitId++;
-  const callbacks = [new MaskUpdaterCallback(kitId, masks, updater, events)];
+  const state = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum) : undefined;
+  const tuner = settings.tuner && state ? new AutoTunerCallback(state, settings.tuner, events) : undefined;
+  const voter = settings.voter ? new SnapshotVoterCallback(settings.voter, masks, events) : undefined;
+  const callbacks: tf.Callback[] = [new MaskUpdaterCallback(kitId, masks, updater, events)];
+  if (tuner) callbacks.push(tuner);
+  if (settings.lr) callbacks.push(new LearningRateScheduleCallback(settings.lr, events));
+  if (voter) callbacks.push(voter);
+  const k = settings.numClasses;
 
   return {
-    model,
-    numClasses: options.numClasses,
-    seed: resolved.seed,
-    sparsity: resolved.sparsity,
-    schedule,
-    events,
-    callbacks,
-    container: kitContainer,
+    model, numClasses: k, unknownAware: settings.unknownAware, preset: settings.preset, seed: settings.seed,
+    sparsity: settings.sparsity, settings, schedule, outputKind, events, callbacks, container,
+    loss: state ? unknownAwareLoss(k, outputKind, state) : crossEntropy(outputKind),
     get masks() {
       return masks.view();
     },
@@ -192,24 +221,44 @@ export function createMoon(options: MoonOptions): MoonKit {
     },
     optimizer(inner: tf.Optimizer): MaskedOptimizer {
       if (inner instanceof MaskedOptimizer) {
-        throw new MoonOptimizerError(
-          'this optimizer is already a kit wrapper: pass the plain optimizer, e.g. kit.optimizer(tf.train.adam(1e-3))',
-        );
+        throw new MoonOptimizerError('this optimizer is already a kit wrapper: pass the plain optimizer, e.g. kit.optimizer(tf.train.adam(1e-3))');
       }
       if (!(inner instanceof tf.Optimizer)) {
         throw new MoonOptimizerError('kit.optimizer expects a tf.Optimizer, e.g. kit.optimizer(tf.train.momentum(0.1, 0.9))');
       }
       if (wrappedOptimizers.has(inner)) {
-        throw new MoonOptimizerError(
-          'this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper',
-        );
+        throw new MoonOptimizerError('this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper');
       }
       wrappedOptimizers.add(inner);
-      return new MaskedOptimizer(inner, masks, updater, kitId);
+      return new MaskedOptimizer(inner, masks, updater, kitId, weightDrop ? () => weightDrop.beforeStep() : undefined);
+    },
+    labels(y: tf.Tensor): tf.Tensor2D {
+      if (settings.unknownAware) return padUnknownColumn(y, k);
+      if (!(y instanceof tf.Tensor) || y.rank !== 2 || y.shape[1] !== k) {
+        throw new MoonConfigError(`labels for this plain kit must be one-hot rows over numClasses = ${k}, got ${y instanceof tf.Tensor ? `shape [${y.shape}]` : typeof y}`);
+      }
+      return y as tf.Tensor2D;
+    },
+    async finalize(data?: tf.Tensor | FinalizeData, finalizeOptions?: { refreshBatchNorm?: boolean }): Promise<void> {
+      if (!voter) {
+        throw new MoonConfigError(
+          settings.unknownAware
+            ? 'this kit has no voter (voter: false): there is no average to finalize; the model already holds its last weights'
+            : 'a plain kit (unknownAware: false) has no voter: there is no average to finalize; the model already holds its last weights',
+        );
+      }
+      await voter.finalize(data, finalizeOptions);
+    },
+    monitor(monitorOptions): ReliabilityMonitor {
+      return new ReliabilityMonitor({ numClasses: k, from: outputKind, events, ece: settings.ece, ...monitorOptions });
     },
     dispose(): void {
       updater.release();
       masks.dispose();
+      weightDrop?.dispose();
+      state?.dispose();
+      tuner?.dispose();
+      voter?.dispose();
     },
   };
 }

@@ -57,11 +57,47 @@ export interface ReliabilityEpochEvent {
   readonly ood: Readonly<Record<string, OodMetricValues>>;
 }
 
+/** Payload of `tuner:alpha`: α of the unknown-aware loss for an epoch (from the first post-warm-up epoch on). */
+export interface TunerAlphaEvent {
+  readonly epoch: number;
+  readonly alpha: number;
+  /** The EWMA of mean((1 − u)·CE) over training batches, as it stood when α was set. */
+  readonly ewma: number;
+}
+
+/** Payload of `lr:update`: the learning rate at the first step of an epoch. */
+export interface LearningRateEvent {
+  readonly epoch: number;
+  readonly learningRate: number;
+}
+
+/** Payload of `voter:snapshot`: one more set of weights entered the running average. */
+export interface VoterSnapshotEvent {
+  readonly epoch: number;
+  /** 0-based batch index within the epoch. */
+  readonly batch: number;
+  /** Snapshots averaged so far. */
+  readonly count: number;
+}
+
+/** Payload of `voter:finalize`: the averaged weights were written into the model. */
+export interface VoterFinalizeEvent {
+  readonly snapshots: number;
+  /** BatchNormalization layers whose moving statistics were re-estimated (0: no BN, or no refresh). */
+  readonly batchNormLayers: number;
+  /** Samples the re-estimation pass saw. */
+  readonly samples: number;
+}
+
 /** The events a kit emits, with their payloads. Every payload holds plain numbers and strings, never tensors. */
 export interface MoonEventMap {
   'mask:init': (event: MaskInitEvent) => void;
   'mask:update': (event: MaskUpdateEvent) => void;
   'reliability:epoch': (event: ReliabilityEpochEvent) => void;
+  'tuner:alpha': (event: TunerAlphaEvent) => void;
+  'lr:update': (event: LearningRateEvent) => void;
+  'voter:snapshot': (event: VoterSnapshotEvent) => void;
+  'voter:finalize': (event: VoterFinalizeEvent) => void;
 }
 
 /**

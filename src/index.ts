@@ -4,14 +4,15 @@
  */
 import 'reflect-metadata';
 
-export { createMoon, type MoonKit } from './create-moon';
-export type { MoonOptions, MaskOptions, MaskableLayerInfo } from './options';
+export { createMoon, type MoonKit, type MoonLoss } from './create-moon';
+export type { MoonSettings } from './settings';
+export type { MoonOptions, MaskOptions, MaskableLayerInfo, Preset, TunerOptions, LearningRateOptions, VoterOptions } from './options';
 export { registerSparsifier, registerDistribution, type Constructor } from './registry';
 export { TOKENS } from './tokens';
 export { MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError, MoonMetricError } from './errors';
 export {
   MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
-  type OodMetricValues,
+  type OodMetricValues, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
 } from './events';
 
 export type { Sparsifier, MaskUpdateContext } from './plugins/sparsifiers/sparsifier';
@@ -36,3 +37,6 @@ export { expectedCalibrationError, accuracy, type EceOptions, type ConfidenceInp
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './metrics/sparsity-report';
 export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
+export { AutoTunerCallback, type TunerSettings } from './callbacks/auto-tuner';
+export { LearningRateScheduleCallback, learningRateMultiplier, type LearningRateSchedule } from './callbacks/learning-rate-schedule';
+export { SnapshotVoterCallback, isSnapshotBatch, type SnapshotRule, type VoterSettings, type FinalizeData } from './callbacks/snapshot-voter';

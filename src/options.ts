@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { MoonConfigError } from './errors';
+import type { SnapshotRule } from './callbacks/snapshot-voter';
+import type { OutputKind } from './metrics/scores';
 import type { DropFractionDecay } from './plugins/schedules/drop-fraction';
 
 /** A layer as seen by the `denseLayers` predicate. */
@@ -28,6 +30,43 @@ export interface MaskOptions {
   denseLayers?: readonly string[] | ((layer: MaskableLayerInfo) => boolean);
   /** Keep the first maskable layer dense (as RigL does for uniform sparsity). Default false. */
   firstLayerDense?: boolean;
+  /**
+   * Steps over which the drop fraction decays (then it freezes at its value one step before). Default:
+   * endStep − startStep; the `as-released` preset uses 70, the reference code's unit mix-up (70 mask steps, not
+   * 70 epochs), which freezes the fraction at 1.5e-4 after 70 steps.
+   */
+  decayHorizon?: number;
+}
+
+/** The two behaviours of the kit: the reference code's evident bugs fixed, or reproduced. */
+export type Preset = 'recommended' | 'as-released';
+
+/** The auto-tuner of α (unknown-aware kits only). */
+export interface TunerOptions {
+  /** Epochs of plain cross-entropy before α is set. Default 5% of the epochs (at least 1). */
+  warmupEpochs?: number;
+  /** α at the first epoch after warm-up = EWMA / initFactor. Default 64. */
+  initFactor?: number;
+  /** α at the last epoch. Default 1. */
+  alphaFinal?: number;
+  /** μ, the weight of the newest batch in the EWMA of mean((1 − u)·CE). Default 0.05. */
+  ewmaMomentum?: number;
+}
+
+/** The learning-rate schedule, as multipliers of the optimizer's initial learning rate. */
+export interface LearningRateOptions {
+  /** Multiplier at step 0. Default 1.2. */
+  start?: number;
+  /** Multiplier at the end of the cosine and over the averaging epochs. Default 0.08. */
+  end?: number;
+}
+
+/** The voting scheme (running weight average over the last epochs; unknown-aware kits only). */
+export interface VoterOptions {
+  /** Number of final epochs averaged. Default 20% of the epochs (at least 1). */
+  epochs?: number;
+  /** Snapshot rule. Default 'every-tenth' ('first-tenth' with the as-released preset). */
+  rule?: SnapshotRule;
 }
 
 /** Options of {@link createMoon}. */
@@ -51,16 +90,32 @@ export interface MoonOptions {
   /** A tsyringe container with your own registrations; they win over the defaults. */
   container?: DependencyContainer;
   /**
-   * Unknown-aware (MOON) training with a K+1 output. Not available in this version: pass false (the default)
-   * for plain sparse training with K outputs and your own loss.
+   * Unknown-aware (MOON) training: the model has K+1 outputs ("unknown" last) and the kit adds the unknown-aware
+   * loss, the auto-tuner and the voter. Default true. false gives a plain sparse kit (K outputs, cross-entropy,
+   * no tuner, no voter): the baseline.
    */
   unknownAware?: boolean;
+  /** 'recommended' (default) or 'as-released' (reproduces the reference code; see docs/method.md). */
+  preset?: Preset;
+  /** What the model outputs; default: detected from the last layer's activation (softmax → probabilities). */
+  from?: OutputKind;
   mask?: MaskOptions;
+  tuner?: TunerOptions;
+  /** The learning-rate schedule, or false to leave the learning rate alone. */
+  lr?: LearningRateOptions | false;
+  /** The voter, or false for none. */
+  voter?: VoterOptions | false;
+  /**
+   * CigL's random weight drop hidden in the reference code's optimizer step: each step a random 1/dpnum of the
+   * active weights is zeroed for one step, then restored. 0 = off (recommended default); 100 with `as-released`.
+   */
+  randomMaskDpnum?: number;
 }
 
 /** {@link MaskOptions} with every default filled in. */
-export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLayers'>> {
+export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLayers' | 'decayHorizon'>> {
   denseLayers: MaskOptions['denseLayers'];
+  decayHorizon: number | undefined;
 }
 
 function describe(value: unknown): string {
@@ -86,18 +141,24 @@ export function requireNumberIn(name: string, value: unknown, lo: number, hi: nu
   return value as number;
 }
 
-/** Validates the mask options against the run's length and fills in the defaults. */
-export function resolveMaskOptions(mask: MaskOptions | undefined, totalSteps: number): ResolvedMaskOptions {
+/**
+ * Validates the mask options and fills in the defaults.
+ * @param defaultEndStep the end step to use when none is given
+ * @param defaultHorizon the decay horizon to use when none is given (undefined: endStep − startStep)
+ */
+export function resolveMaskOptions(mask: MaskOptions | undefined, defaultEndStep: number, defaultHorizon?: number): ResolvedMaskOptions {
   const m = mask ?? {};
   const interval = requireInteger('mask.interval', m.interval ?? 100, 1, 'the number of optimizer steps between mask updates');
   const startStep = requireInteger('mask.startStep', m.startStep ?? 0, 0);
-  const endStep = requireInteger('mask.endStep', m.endStep ?? Math.floor(0.75 * totalSteps), 0);
+  const endStep = requireInteger('mask.endStep', m.endStep ?? defaultEndStep, 0);
   if (endStep < startStep) {
     throw new MoonConfigError(
       `mask.endStep (${endStep}) is before mask.startStep (${startStep}): updates run from startStep to endStep, ` +
-        `so give an endStep ≥ startStep (the default is 75% of epochs × stepsPerEpoch = ${Math.floor(0.75 * totalSteps)})`,
+        `so give an endStep ≥ startStep (the default here is ${defaultEndStep})`,
     );
   }
+  const horizon = m.decayHorizon ?? defaultHorizon;
+  const decayHorizon = horizon === undefined ? undefined : requireInteger('mask.decayHorizon', horizon, 1);
   const dropFraction = requireNumberIn('mask.dropFraction', m.dropFraction ?? 0.3, 0, 1, true);
   const decay = m.decay ?? 'cosine';
   if (!['cosine', 'linear', 'constant'].includes(decay)) {
@@ -107,5 +168,5 @@ export function resolveMaskOptions(mask: MaskOptions | undefined, totalSteps: nu
   if (denseLayers !== undefined && typeof denseLayers !== 'function' && !Array.isArray(denseLayers)) {
     throw new MoonConfigError(`mask.denseLayers must be an array of layer names or a predicate, got ${typeof denseLayers}`);
   }
-  return { interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? false };
+  return { interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? false, decayHorizon };
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createMoon, SeededRandom } from '../src';
 import { SaliencySparsifier } from '../examples/custom-sparsifier';
 import { mnistSubset } from './helpers/data';
-import { buildMlp, kernelStats, maskedKernels } from './helpers/models';
+import { buildMlp, expectExactMasks } from './helpers/models';
 
 describe('the custom sparsifier of docs/custom-sparsifier.md', () => {
   it('is quoted verbatim by the doc', () => {
@@ -37,11 +37,7 @@ describe('the custom sparsifier of docs/custom-sparsifier.md', () => {
     model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.1)), loss: 'categoricalCrossentropy' });
     await model.fit(xs, ys, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
     expect(grown).toBeGreaterThan(0);
-    maskedKernels(kit).forEach(({ kernel, mask }, i) => {
-      const s = kernelStats(kernel, mask);
-      expect(s.active).toBe(planned[i]);
-      expect(s.nonzeroOffMask).toBe(0);
-    });
+    expectExactMasks(kit, planned);
     tf.dispose([xs, ys]);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createMoon, type MaskUpdateEvent } from '../src';
 import { mnistImages14, mnistSubset } from './helpers/data';
 import { leakProbe } from './helpers/leak-probe';
-import { buildCnn, buildMlp, kernelStats, maskedKernels } from './helpers/models';
+import { buildCnn, buildMlp, expectExactMasks } from './helpers/models';
 
 describe('sparse training inside model.fit', () => {
   it.each([
@@ -30,11 +30,7 @@ describe('sparse training inside model.fit', () => {
     expect(updates.some((u) => u.grown > 0)).toBe(true);
     expect(kit.masks.map((m) => m.active)).toEqual(planned);
     // Read masks and weights from the device: every kernel holds exactly its planned count, zero off the mask.
-    maskedKernels(kit).forEach(({ kernel, mask }, i) => {
-      const s = kernelStats(kernel, mask);
-      expect(s.active).toBe(planned[i]);
-      expect(s.nonzeroOffMask).toBe(0);
-    });
+    expectExactMasks(kit, planned);
     expect(Math.abs(kit.density * total - 0.1 * total)).toBeLessThanOrEqual(1);
     tf.dispose([xs, ys]);
     kit.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon } from '../src';
-import { kernelStats, maskedKernels } from './helpers/models';
+import { expectExactMasks } from './helpers/models';
 
 const kitFor = (model: tf.LayersModel, extra: object = {}) =>
   createMoon({ model, numClasses: 3, epochs: 1, stepsPerEpoch: 2, sparsity: 0.5, seed: 1, unknownAware: false, ...extra });
@@ -51,11 +51,7 @@ describe('which kernels are masked', () => {
   it('zeroes the masked weights at creation, exactly to the planned counts', () => {
     const model = convModel();
     const kit = kitFor(model, { distribution: 'uniform' });
-    maskedKernels(kit).forEach(({ kernel, mask }, i) => {
-      const s = kernelStats(kernel, mask);
-      expect(s.active).toBe(kit.masks[i].active);
-      expect(s.nonzeroOffMask).toBe(0);
-    });
+    expectExactMasks(kit);
     // uniform at 0.5, exact integer counts: Σ active = round(0.5 · Σ total)
     const total = kit.masks.reduce((s, m) => s + m.total, 0);
     expect(kit.masks.reduce((s, m) => s + m.active, 0)).toBe(Math.round(0.5 * total));
@@ -75,11 +71,7 @@ describe('which kernels are masked', () => {
     await model.fit(xs, ys, { epochs: 1, batchSize: 4, verbose: 0, callbacks: [...kit.callbacks] });
     expect(inits).toHaveLength(1);
     expect(inits[0]).toEqual({ layers: kit.masks, density: kit.density });
-    maskedKernels(kit).forEach(({ kernel, mask }, i) => {
-      const s = kernelStats(kernel, mask);
-      expect(s.active).toBe(kit.masks[i].active);
-      expect(s.nonzeroOffMask).toBe(0);
-    });
+    expectExactMasks(kit);
     tf.dispose([xs, ys]);
   });
 });

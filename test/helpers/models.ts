@@ -49,3 +49,15 @@ export function maskedKernels(kit: { callbacks: readonly tf.Callback[] }): { nam
   };
   return callback.masks.entries.map((e) => ({ name: e.kernel.layerName, kernel: e.kernel.variable, mask: e.mask }));
 }
+
+/**
+ * Asserts, from the device, that every masked kernel of `kit` holds exactly `planned[i]` active positions (default:
+ * the kit's own counts) and that every weight off its mask is exactly 0.
+ */
+export function expectExactMasks(kit: { callbacks: readonly tf.Callback[]; masks: readonly { active: number }[] }, planned?: readonly number[]): void {
+  maskedKernels(kit).forEach(({ kernel, mask }, i) => {
+    const s = kernelStats(kernel, mask);
+    expect(s.active).toBe(planned ? planned[i] : kit.masks[i].active);
+    expect(s.nonzeroOffMask).toBe(0);
+  });
+}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from '../owned-variable';
 import type { LayerMaskInfo } from '../../events';
 import type { MaskableKernel } from './maskable-kernels';
 
@@ -27,7 +28,7 @@ export class MaskSet {
     this.entries = kernels.map((kernel, i) => {
       let active = 0;
       for (const v of masks[i]) active += v;
-      const mask = tf.variable(tf.tensor(masks[i], kernel.shape as number[], 'float32'), false);
+      const mask = ownedVariable(() => tf.tensor(masks[i], kernel.shape as number[], 'float32'));
       return { kernel, mask, active };
     });
     this.byVariable = new Map(this.entries.map((e) => [e.kernel.variable.name, e]));

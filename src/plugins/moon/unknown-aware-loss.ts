@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from '../owned-variable';
 import { MoonConfigError } from '../../errors';
 import type { OutputKind } from '../../metrics/scores';
 
@@ -13,9 +14,9 @@ const PROBABILITY_EPSILON = 1e-7;
  */
 export class UnknownAwareState {
   /** Strength of the re-weighting; 0 during warm-up, which makes the loss plain cross-entropy over K+1 outputs. */
-  readonly alpha: tf.Variable = tf.variable(tf.scalar(0), false);
+  readonly alpha: tf.Variable = ownedVariable(() => tf.scalar(0));
   /** EWMA of the per-batch mean of (1 − u)·CE over training batches. */
-  readonly ewma: tf.Variable = tf.variable(tf.scalar(0), false);
+  readonly ewma: tf.Variable = ownedVariable(() => tf.scalar(0));
   /** Whether the EWMA holds a value (the first training batch sets it outright). */
   ewmaStarted = false;
   /** Set by the tuner around each training batch, so that validation batches leave the EWMA alone. */

@@ -42,19 +42,25 @@ export class MaskedOptimizer extends tf.Optimizer {
     return Function.prototype[Symbol.hasInstance].call(this, instance);
   }
 
+  /** The inner optimizer's learning rate when it was wrapped: the base the learning-rate schedule multiplies. */
+  readonly baseLearningRate: number | undefined;
+
   /**
    * @param inner the user's optimizer; the wrapper owns it from now on
    * @param masks the kit's mask set
    * @param tap the kit's mask updater
    * @param kitId identifies the kit that built this wrapper
+   * @param beforeStep runs before each inner step (the as-released random weight drop)
    */
   constructor(
     readonly inner: tf.Optimizer,
     private readonly masks: MaskSet,
     private readonly tap: GradientTap,
     readonly kitId: number,
+    private readonly beforeStep?: () => void,
   ) {
     super();
+    this.baseLearningRate = getOptimizerLearningRate(inner);
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
@@ -72,6 +78,7 @@ export class MaskedOptimizer extends tf.Optimizer {
   }
 
   private maskedStep(gradients: readonly NamedTensor[]): void {
+    this.beforeStep?.();
     tf.tidy(() => {
       const masked = gradients.map(({ name, tensor }) => {
         const entry = this.masks.entryFor(name);
