@@ -1,11 +1,14 @@
 /**
- * Overhead of the sparse engine: seconds per epoch of model.fit for the same LeNet-300-100 on the 10,000 real MNIST
- * digits, plain vs with the engine (RigL, sparsity 0.9, ERK, a mask update every 100 steps for the whole run).
- * Both run in one process on the same backend, epochs alternating (plain, engine, plain, …) so that machine
- * noise hits both alike; the first epoch of each is a warm-up and is not timed. Reports medians and their ratio.
+ * Overhead of the kit: seconds per epoch of model.fit for the same LeNet-300-100 on the 10,000 real MNIST digits in
+ * three arms, all in one process on the same backend, epochs alternating (plain, engine, moon, plain, …) so machine
+ * noise hits all alike; the first epoch of each is a warm-up and is not timed. Reports medians and ratios.
+ * - plain: model.fit with momentum SGD, no kit;
+ * - engine: the sparse engine alone (RigL, sparsity 0.9, ERK, a mask update every 100 steps during the whole run);
+ * - moon: the full MOON kit (K+1 output, unknown-aware loss, auto-tuner, learning-rate schedule, voter, engine):
+ *   mask updates during the first half of the timed epochs, averaging (10 snapshots per epoch) during the second.
  *
- *   npm run bench:overhead                    # 5 timed epochs each, wasm if installed
- *   npm run bench:overhead -- --epochs 7 --backend cpu
+ *   npm run bench:overhead                    # 6 timed epochs each, wasm if installed
+ *   npm run bench:overhead -- --epochs 8 --backend cpu
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
@@ -20,13 +23,13 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 
-function lenet300100(seed: number): tf.Sequential {
+function lenet300100(seed: number, outputs = 10): tf.Sequential {
   const init = (k: number) => tf.initializers.heNormal({ seed: seed * 10 + k });
   return tf.sequential({
     layers: [
       tf.layers.dense({ units: 300, activation: 'relu', inputShape: [784], kernelInitializer: init(1) }),
       tf.layers.dense({ units: 100, activation: 'relu', kernelInitializer: init(2) }),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(3) }),
+      tf.layers.dense({ units: outputs, activation: 'softmax', kernelInitializer: init(3) }),
     ],
   });
 }
@@ -37,7 +40,7 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const timed = Number(option('epochs', '5'));
+  const timed = Number(option('epochs', '6'));
   const backend = option('backend', 'auto') === 'auto' ? await useBestBackend() : ((await tf.setBackend(option('backend', 'cpu'))), tf.getBackend());
   const x: number[] = [];
   const labels: number[] = [];
@@ -67,19 +70,38 @@ async function main(): Promise<void> {
   kit.events.on('mask:update', () => updates++);
   sparseModel.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: 'categoricalCrossentropy' });
 
+  const moonModel = lenet300100(1, 11);
+  const averaging = Math.floor(timed / 2);
+  const moon = createMoon({
+    model: moonModel, numClasses: 10, epochs, stepsPerEpoch, sparsity: 0.9, sparsifier: 'rigl', seed: 1,
+    mask: { interval: 100 }, tuner: { warmupEpochs: 1 }, voter: { epochs: averaging },
+  });
+  let snapshots = 0;
+  moon.events.on('voter:snapshot', () => snapshots++);
+  moonModel.compile({ optimizer: moon.optimizer(tf.train.momentum(0.05, 0.9)), loss: moon.loss });
+  const moonLabels = moon.labels(ys);
+
   const plain: number[] = [];
   const engine: number[] = [];
+  const full: number[] = [];
   const tensorsAtEpochEnd: number[] = [];
+  const time = async (run: () => Promise<unknown>, into: number[], e: number) => {
+    const t = performance.now();
+    await run();
+    if (e > 0) into.push((performance.now() - t) / 1000);
+  };
   for (let e = 0; e < epochs; e++) {
-    let t = performance.now();
-    await plainModel.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
-    if (e > 0) plain.push((performance.now() - t) / 1000);
-    t = performance.now();
-    await sparseModel.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
-    if (e > 0) engine.push((performance.now() - t) / 1000);
+    const one = { batchSize, shuffle: false, verbose: 0, initialEpoch: e, epochs: e + 1 } as const;
+    await time(() => plainModel.fit(xs, ys, one), plain, e);
+    await time(() => sparseModel.fit(xs, ys, { ...one, callbacks: [...kit.callbacks] }), engine, e);
+    await time(() => moonModel.fit(xs, moonLabels, { ...one, callbacks: [...moon.callbacks] }), full, e);
     tensorsAtEpochEnd.push(tf.memory().numTensors);
-    console.error(e === 0 ? `epoch 1/${epochs}: warm-up` : `epoch ${e + 1}/${epochs}: plain ${plain[e - 1].toFixed(3)} s, engine ${engine[e - 1].toFixed(3)} s`);
+    console.error(
+      e === 0 ? `epoch 1/${epochs}: warm-up`
+        : `epoch ${e + 1}/${epochs}: plain ${plain[e - 1].toFixed(3)} s, engine ${engine[e - 1].toFixed(3)} s, moon ${full[e - 1].toFixed(3)} s`,
+    );
   }
+  await moon.finalize();
   const result = {
     date: new Date().toISOString().slice(0, 10),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
@@ -94,6 +116,10 @@ async function main(): Promise<void> {
     plainMedian: +median(plain).toFixed(3),
     engineMedian: +median(engine).toFixed(3),
     ratio: +(median(engine) / median(plain)).toFixed(3),
+    moonSeconds: full.map((s) => +s.toFixed(3)),
+    moonMedian: +median(full).toFixed(3),
+    moonRatio: +(median(full) / median(plain)).toFixed(3),
+    moonSnapshots: snapshots,
     maskUpdateEvents: updates,
     tensorsAtEpochEnd,
   };

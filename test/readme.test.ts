@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { trainSparse } from '../examples/quickstart';
+import { trainMoon } from '../examples/quickstart';
 import { mnistSubset } from './helpers/data';
 
 const root = path.join(__dirname, '..');
@@ -24,17 +24,22 @@ describe('the README', () => {
     expect(pkg.scripts.test).toBeDefined();
   });
 
-  it('usage example trains a 90%-sparse model on real digits', async () => {
+  it('usage example trains a 90%-sparse unknown-aware model on real digits and prints its OOD metrics', async () => {
     const { xs, ys } = mnistSubset(20);
+    const xOod = tf.randomUniform([30, 784], 0, 1, 'float32', 1) as tf.Tensor2D;
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const table = jest.spyOn(console, 'table').mockImplementation(() => undefined);
-    const { model, kit } = await trainSparse(xs, ys, 1);
+    const { model, kit } = await trainMoon(xs, ys, xOod, 3);
     expect(table).toHaveBeenCalledTimes(1); // the per-layer density table
+    const printed = log.mock.calls.map((c) => c[0]);
+    expect(printed.filter((p) => typeof p === 'string' && p.startsWith('epoch ')).length).toBe(2); // α at epochs 1 and 2
+    expect(Object.keys(printed.find((p) => typeof p === 'object') ?? {})).toEqual(['auroc', 'auprIn', 'auprOut', 'fpr95']);
+    expect(model.outputs[0].shape).toEqual([null, 11]);
     log.mockRestore();
     table.mockRestore();
     const total = kit.masks.reduce((s, m) => s + m.total, 0);
     expect(kit.masks.reduce((s, m) => s + m.active, 0)).toBe(Math.round(0.1 * total));
-    tf.dispose([xs, ys]);
+    tf.dispose([xs, ys, xOod]);
     kit.dispose();
     model.dispose();
   });
