@@ -29,7 +29,7 @@ export { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
 export { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
 export { SeededRandom, type RandomSource } from './plugins/random-source';
 export { dropFractionAt, isMaskUpdateStep, type MaskSchedule, type DropFractionDecay } from './plugins/schedules/drop-fraction';
-export { registerWasmTrainingKernels } from './plugins/backends/wasm-training-kernels';
+export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
 
 export { mspScore, energyScore, maxLogitScore, unknownScore, type ScoreOptions, type ScoreName, type OutputKind } from './metrics/scores';
 export { auroc, aupr, fprAtTpr, oodMetrics, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';

@@ -56,3 +56,55 @@ describe('wasm Conv2DBackpropFilter (registerWasmTrainingKernels)', () => {
     expect(maxDiff / scale).toBeLessThan(1e-5);
   });
 });
+
+/** On `backend`, from seeded inputs: f's output values. */
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => f().dataSync() as Float32Array);
+}
+
+function expectClose(a: Float32Array, b: Float32Array, relative: number): void {
+  expect(b.length).toBe(a.length);
+  const scale = Math.max(1e-6, ...Array.from(a, Math.abs));
+  const maxDiff = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+  expect(maxDiff / scale).toBeLessThanOrEqual(relative); // 0: bit-identical
+}
+
+describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () => {
+  let original: string;
+  beforeAll(() => {
+    original = tf.getBackend();
+    expect(registerWasmTrainingKernels({ speedups: true })).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'Tile']));
+    expect(registerWasmTrainingKernels({ speedups: true })).toEqual([]); // idempotent
+  });
+  afterAll(async () => {
+    await tf.setBackend(original);
+  });
+
+  it.each([
+    [[2, 8, 8, 3], [3, 3, 3, 4], 1, 'same'],
+    [[2, 8, 8, 3], [3, 3, 3, 4], 1, 'valid'],
+    [[1, 9, 7, 2], [5, 3, 2, 3], 1, 'same'],
+    [[2, 9, 9, 2], [3, 3, 2, 4], 2, 'same'], // stride 2: the original kernel
+  ] as const)('Conv2DBackpropInput: x %p, filter %p, stride %p, %p matches cpu', async (xShape, wShape, strides, pad) => {
+    const inputGradient = () => {
+      const x = tf.randomNormal([...xShape], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const w = tf.randomNormal([...wShape], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const r = tf.randomNormal(tf.conv2d(x, w, strides, pad).shape, 0, 1, 'float32', 6);
+      return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, w, strides, pad), r)))(x);
+    };
+    expectClose(await on('cpu', inputGradient), await on('wasm', inputGradient), 1e-5);
+  });
+
+  it('Tile: broadcast-like tiles (the BatchNorm gradient) and general tiles match cpu', async () => {
+    const broadcast = () => tf.tile(tf.randomNormal([1, 1, 1, 5], 0, 1, 'float32', 7), [4, 3, 3, 1]);
+    expectClose(await on('cpu', broadcast), await on('wasm', broadcast), 0);
+    const general = () => tf.tile(tf.randomNormal([2, 3], 0, 1, 'float32', 8), [2, 2]);
+    expectClose(await on('cpu', general), await on('wasm', general), 0);
+    const batchNormGradient = () => {
+      const x = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 9);
+      return tf.grad((input: tf.Tensor) => tf.sum(tf.square(tf.batchNorm(input, tf.moments(input, [0, 1, 2]).mean, tf.moments(input, [0, 1, 2]).variance))))(x);
+    };
+    expectClose(await on('cpu', batchNormGradient), await on('wasm', batchNormGradient), 1e-4);
+  });
+});
