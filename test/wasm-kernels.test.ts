@@ -102,8 +102,9 @@ describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () 
     const general = () => tf.tile(tf.randomNormal([2, 3], 0, 1, 'float32', 8), [2, 2]);
     expectClose(await on('cpu', general), await on('wasm', general), 0);
     const batchNormGradient = () => {
-      const x = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 9);
-      return tf.grad((input: tf.Tensor) => tf.sum(tf.square(tf.batchNorm(input, tf.moments(input, [0, 1, 2]).mean, tf.moments(input, [0, 1, 2]).variance))))(x);
+      const x = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+      const [mean, variance, offset, scale] = [[0.1, -0.2, 0.3], [1.5, 0.5, 2], [0, 1, -1], [2, 1, 0.5]].map((v) => tf.tensor1d(v));
+      return tf.grad((input: tf.Tensor) => tf.sum(tf.square(tf.batchNorm(input as tf.Tensor4D, mean, variance, offset, scale))))(x);
     };
     expectClose(await on('cpu', batchNormGradient), await on('wasm', batchNormGradient), 1e-4);
   });
