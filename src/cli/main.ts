@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * The tfjs-moon command line: `train` one configuration, `bench` a matrix of them in parallel processes, `report`
+ * the results as Markdown tables and SVG figures. Uses only the library's public API.
+ */
+import type * as Commander from 'commander';
+import { MoonError } from 'tfjs-moon';
+import type { BackendChoice } from './backend';
+import { benchCommand } from './bench';
+import { CliError } from './cli-error';
+import { MODEL_NAMES, type ModelName } from './models';
+import { requireOptional } from './optional';
+import { reportCommand } from './report';
+import { METHODS, RUN_DEFAULTS, type Method, type RunConfig } from './train';
+import { trainCommand } from './train-command';
+
+const { Command, Option, InvalidArgumentError } = requireOptional<typeof Commander>('commander');
+
+const integer = (min: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+  return n;
+};
+const fraction = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a number in [0, 1)');
+  return n;
+};
+const positive = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+
+/** The `train` options, turned into a run configuration. */
+interface TrainOptions {
+  dataset: RunConfig['dataset'];
+  model: ModelName;
+  method: Method;
+  sparsity: number;
+  moon: 'on' | 'off';
+  epochs: number;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  preset: RunConfig['preset'];
+  trainLimit?: number;
+  testLimit?: number;
+  dataDir?: string;
+  backend: BackendChoice;
+  out: string;
+  quiet?: boolean;
+}
+
+/** Builds the program (exported for tests: parsing without running). */
+export function buildProgram(): Commander.Command {
+  const program = new Command('tfjs-moon')
+    .description('Unknown-aware sparse training (MOON) for TensorFlow.js: train, benchmark and report')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.split('\n')[0] + '\n') })
+    .showHelpAfterError(false);
+
+  program
+    .command('train')
+    .description('train one configuration and report accuracy, ECE and OOD detection')
+    .addOption(new Option('--dataset <name>', 'in-distribution data').choices(['mnist6', 'fashion-mnist']).default('mnist6'))
+    .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES as string[]).default(RUN_DEFAULTS.model))
+    .addOption(new Option('--method <name>', 'dense, or a sparsifier').choices(METHODS as string[]).default(RUN_DEFAULTS.method))
+    .option('--sparsity <s>', 'fraction of zero weights, in [0, 1)', fraction, RUN_DEFAULTS.sparsity)
+    .addOption(new Option('--moon <on|off>', 'unknown-aware training').choices(['on', 'off']).default('on'))
+    .option('--epochs <n>', 'epochs (MOON needs ≥ 2)', integer(1), RUN_DEFAULTS.epochs)
+    .option('--seed <n>', 'seed of the splits, the initial weights and the masks', integer(0), RUN_DEFAULTS.seed)
+    .option('--batch-size <n>', 'batch size', integer(1), RUN_DEFAULTS.batchSize)
+    .option('--lr <x>', 'initial learning rate of momentum SGD (scheduled ×1.2 → ×0.08)', positive, RUN_DEFAULTS.learningRate)
+    .addOption(new Option('--preset <name>', 'kit preset').choices(['recommended', 'as-released']).default(RUN_DEFAULTS.preset))
+    .option('--train-limit <n>', 'train on a seeded subset of at most n images', integer(1))
+    .option('--test-limit <n>', 'evaluate on at most n ID and n per-OOD-set images', integer(1))
+    .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--out <dir>', 'output directory', 'runs/train')
+    .option('--quiet', 'no progress and no table (for bench)')
+    .action(async (o: TrainOptions) => {
+      if (o.moon === 'on' && o.epochs < 2) throw new CliError('--moon on needs --epochs ≥ 2 (a warm-up epoch, then α)', 2);
+      const config: RunConfig = {
+        dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
+        epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
+        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir,
+      };
+      await trainCommand(config, o.backend, o.out, o.quiet);
+    });
+
+  program
+    .command('bench')
+    .description('run a matrix of configurations (resumable), in parallel processes')
+    .argument('<config>', 'bench config JSON ({ defaults, runs }; arrays expand to every combination)')
+    .option('--out <dir>', 'output directory', 'runs/bench')
+    .option('--jobs <n>', 'runs at a time (each TF.js process uses one core)', integer(1), 2)
+    .option('--fresh', 'forget earlier results in --out and run everything again')
+    .addOption(new Option('--backend <name>', 'TF.js backend for every run').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--no-report', 'do not print the report at the end')
+    .action(async (configPath: string, o: { out: string; jobs: number; fresh?: boolean; backend: string; report: boolean }) => {
+      await benchCommand(configPath, o.out, o.jobs, o.fresh === true, o.backend);
+      if (o.report) await reportCommand(o.out);
+    });
+
+  program
+    .command('report')
+    .description('Markdown tables (mean ± std over seeds) and SVG figures of a bench or train directory')
+    .argument('<dir>', 'a directory written by bench or train')
+    .action(async (dir: string) => {
+      await reportCommand(dir);
+    });
+  return program;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const e = error as Error & { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (e.code?.startsWith('commander.')) return 2; // commander already printed its one-line message
+    if (error instanceof CliError) {
+      process.stderr.write(`tfjs-moon: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof MoonError) {
+      process.stderr.write(`tfjs-moon: ${error.name}: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`tfjs-moon: ${e.stack ?? e.message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

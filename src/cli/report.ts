@@ -1,0 +1,216 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import { CliError } from './cli-error';
+import { requireOptional } from './optional';
+import type { RunResult } from './train';
+import { writeAtomic } from './train-command';
+
+/** Runs that differ only by seed. */
+interface Group {
+  key: string;
+  runs: RunResult[];
+}
+
+const groupKey = (r: RunResult) => {
+  const c = r.config;
+  return `${c.dataset}|${c.model}|${c.method}|${c.method === 'dense' ? 0 : c.sparsity}|${c.moon ? 'moon' : 'base'}|${c.epochs}`;
+};
+
+/** The finished runs of a bench or train directory, with their samples when the per-run file is there. */
+export function loadRuns(dir: string): RunResult[] {
+  const jsonl = path.join(dir, 'results.jsonl');
+  const single = path.join(dir, 'results.json');
+  if (fs.existsSync(jsonl)) {
+    return fs.readFileSync(jsonl, 'utf8').split('\n').filter((l) => l.trim()).map((line) => {
+      const summary = JSON.parse(line) as RunResult;
+      const full = path.join(dir, 'runs', summary.id, 'results.json');
+      return fs.existsSync(full) ? (JSON.parse(fs.readFileSync(full, 'utf8')) as RunResult) : summary;
+    });
+  }
+  if (fs.existsSync(single)) return [JSON.parse(fs.readFileSync(single, 'utf8')) as RunResult];
+  throw new CliError(`no results in ${dir}: expected results.jsonl (from bench) or results.json (from train)`, 2);
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for one value). */
+export function meanStd(values: readonly number[]): { mean: number; std: number } {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, std };
+}
+
+const pm = (values: readonly number[]) => {
+  const { mean, std } = meanStd(values.map((v) => 100 * v));
+  return `${mean.toFixed(2)} ± ${std.toFixed(2)}`;
+};
+
+function groups(results: readonly RunResult[]): Group[] {
+  const map = new Map<string, RunResult[]>();
+  for (const r of results) map.set(groupKey(r), [...(map.get(groupKey(r)) ?? []), r]);
+  return [...map.entries()].map(([key, runs]) => ({ key, runs: runs.sort((a, b) => a.config.seed - b.config.seed) }));
+}
+
+const label = (r: RunResult) =>
+  `${r.config.model} ${r.config.method}${r.config.method === 'dense' ? '' : ` ${r.config.sparsity}`}${r.config.moon ? ' + MOON' : ''}`;
+
+/** Mean ± std tables per dataset: accuracy, ECE and, per OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 (%). */
+export function summaryTables(results: readonly RunResult[]): string {
+  const sections: string[] = [];
+  for (const dataset of [...new Set(results.map((r) => r.config.dataset))]) {
+    const gs = groups(results.filter((r) => r.config.dataset === dataset));
+    const oodNames = [...new Set(gs.flatMap((g) => g.runs.flatMap((r) => Object.keys(r.metrics.ood))))];
+    const header = ['run', 'seeds', 'accuracy', 'ECE', ...oodNames.flatMap((n) => [`${n} AUROC`, `AUPR-In`, `AUPR-Out`, `FPR@95`]), 'density'];
+    const rows = gs.map((g) => [
+      label(g.runs[0]),
+      String(g.runs.length),
+      pm(g.runs.map((r) => r.metrics.accuracy)),
+      pm(g.runs.map((r) => r.metrics.ece)),
+      ...oodNames.flatMap((n) => [
+        pm(g.runs.map((r) => r.metrics.ood[n]?.auroc ?? NaN)),
+        pm(g.runs.map((r) => r.metrics.ood[n]?.auprIn ?? NaN)),
+        pm(g.runs.map((r) => r.metrics.ood[n]?.auprOut ?? NaN)),
+        pm(g.runs.map((r) => r.metrics.ood[n]?.fpr95 ?? NaN)),
+      ]),
+      g.runs[0].density.global.toFixed(3),
+    ]);
+    sections.push(`### ${dataset}\n\n${[header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n')}`);
+  }
+  return sections.join('\n\n');
+}
+
+/** MOON minus its base run, paired by seed: Δ accuracy, Δ ECE and, per OOD set, Δ AUROC and Δ FPR@95 (points). */
+export function moonEffectTable(results: readonly RunResult[]): string {
+  const byKey = new Map(results.map((r) => [`${groupKey(r)}|${r.config.seed}`, r]));
+  const rows: string[][] = [];
+  for (const g of groups(results.filter((r) => r.config.moon))) {
+    const pairs = g.runs.map((m) => [byKey.get(`${groupKey(m).replace('|moon|', '|base|')}|${m.config.seed}`), m] as const).filter((p) => p[0]);
+    if (pairs.length === 0) continue;
+    const oodNames = Object.keys(g.runs[0].metrics.ood);
+    const diff = (f: (r: RunResult) => number) => pm(pairs.map(([b, m]) => f(m) - f(b!)));
+    rows.push([
+      `${g.runs[0].config.dataset}`,
+      label(pairs[0][1]).replace(' + MOON', ''),
+      String(pairs.length),
+      diff((r) => r.metrics.accuracy),
+      diff((r) => r.metrics.ece),
+      oodNames.map((n) => `${n}: ${diff((r) => r.metrics.ood[n].auroc)} / ${diff((r) => r.metrics.ood[n].fpr95)}`).join('<br>'),
+    ]);
+  }
+  const header = ['dataset', 'base run', 'seed pairs', 'Δ accuracy', 'Δ ECE', 'Δ AUROC / Δ FPR@95 per OOD set'];
+  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+}
+
+/** ROC points (ID positive) of two score samples, thinned to at most `max` points. */
+function rocPoints(id: readonly number[], ood: readonly number[], max = 200): { fpr: number; tpr: number }[] {
+  const all = [...id.map((s) => [s, 1] as const), ...ood.map((s) => [s, 0] as const)].sort((a, b) => b[0] - a[0]);
+  const points = [{ fpr: 0, tpr: 0 }];
+  let tp = 0;
+  let fp = 0;
+  all.forEach(([score, positive], i) => {
+    if (positive) tp++;
+    else fp++;
+    if (i === all.length - 1 || all[i + 1][0] !== score) points.push({ fpr: fp / ood.length, tpr: tp / id.length });
+  });
+  const step = Math.max(1, Math.ceil(points.length / max));
+  return points.filter((_, i) => i % step === 0 || i === points.length - 1);
+}
+
+/** The figures' vega-lite specs for one (dataset, model): base vs MOON of the first sparse pair, first seed. */
+function figureSpecs(results: readonly RunResult[]): Record<string, object> {
+  const withSamples = results.filter((r) => r.samples);
+  const moonRun = withSamples.find((r) => r.config.moon && r.config.method === 'rigl') ?? withSamples.find((r) => r.config.moon);
+  if (!moonRun) return {};
+  const base = withSamples.find((r) => !r.config.moon && groupKey(r) === groupKey(moonRun).replace('|moon|', '|base|') && r.config.seed === moonRun.config.seed);
+  const pair = [base, moonRun].filter((r): r is RunResult => r !== undefined);
+  const name = (r: RunResult) => (r.config.moon ? `${r.config.method} + MOON` : r.config.method);
+  const roc = pair.flatMap((r) => Object.entries(r.samples.ood).flatMap(([ood, scores]) => rocPoints(r.samples.id, scores).map((p) => ({ ...p, run: name(r), ood }))));
+  const hist = pair.flatMap((r) => [
+    ...r.samples.id.map((s) => ({ score: s, set: 'in-distribution', run: name(r) })),
+    ...Object.entries(r.samples.ood).flatMap(([ood, scores]) => scores.map((s) => ({ score: s, set: ood, run: name(r) }))),
+  ]);
+  const bins = 15;
+  const reliability = pair.flatMap((r) =>
+    Array.from({ length: bins }, (_, b) => {
+      const inside = r.samples.confidence.map((c, i) => [c, r.samples.correct[i]]).filter(([c]) => c > b / bins && c <= (b + 1) / bins);
+      return inside.length === 0 ? [] : [{ confidence: inside.reduce((s, [c]) => s + c, 0) / inside.length, accuracy: inside.reduce((s, [, k]) => s + k, 0) / inside.length, count: inside.length, run: name(r) }];
+    }).flat(),
+  );
+  const density = moonRun.density.layers.map((l) => ({ layer: l.name, density: l.density }));
+  const title = `${moonRun.config.dataset}, ${moonRun.config.model}, seed ${moonRun.config.seed}`;
+  return {
+    roc: {
+      title: `ROC (ID positive): ${title}`, data: { values: roc }, mark: { type: 'line', interpolate: 'step-after' },
+      encoding: { x: { field: 'fpr', type: 'quantitative', title: 'false-positive rate' }, y: { field: 'tpr', type: 'quantitative', title: 'true-positive rate' }, color: { field: 'run' }, column: { field: 'ood', title: 'OOD set' } },
+      width: 180, height: 180,
+    },
+    scores: {
+      title: `Max softmax probability: ${title}`, data: { values: hist }, mark: 'bar',
+      encoding: { x: { field: 'score', bin: { maxbins: 20 }, title: 'MSP' }, y: { aggregate: 'count', stack: null }, color: { field: 'set' }, opacity: { value: 0.5 }, row: { field: 'run' } },
+      width: 360, height: 120,
+    },
+    reliability: {
+      title: `Reliability diagram (15 bins): ${title}`, data: { values: reliability },
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'confidence', type: 'quantitative', scale: { domain: [0, 1] }, title: 'mean confidence' }, y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy' }, color: { field: 'run' } } },
+        { data: { values: [{ confidence: 0, accuracy: 0 }, { confidence: 1, accuracy: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: 'grey' }, encoding: { x: { field: 'confidence', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' } } },
+      ],
+      width: 260, height: 260,
+    },
+    density: {
+      title: `Per-layer density (${moonRun.config.method}, ERK): ${title}`, data: { values: density }, mark: 'bar',
+      encoding: { x: { field: 'layer', sort: null }, y: { field: 'density', type: 'quantitative', scale: { domain: [0, 1] } } },
+      width: 240, height: 160,
+    },
+  };
+}
+
+/** Renders a vega-lite spec to an SVG string (no browser, no canvas). */
+export async function renderSvg(spec: object): Promise<string> {
+  const vega = requireOptional<typeof Vega>('vega');
+  const vl = requireOptional<typeof VegaLite>('vega-lite');
+  const compiled = vl.compile(spec as VegaLite.TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+/** `tfjs-moon report`: Markdown tables (mean ± std over seeds, MOON's paired effect) and SVG figures. */
+export async function reportCommand(dir: string, quiet = false): Promise<{ markdown: string; figures: string[] }> {
+  const results = loadRuns(dir);
+  const figures: string[] = [];
+  let figureSection = '';
+  const experiments = [...new Set(results.map((r) => `${r.config.dataset}|${r.config.model}`))];
+  for (const experiment of experiments) {
+    const [dataset, model] = experiment.split('|');
+    const specs = figureSpecs(results.filter((r) => r.config.dataset === dataset && r.config.model === model));
+    for (const [kind, spec] of Object.entries(specs)) {
+      const file = path.join('figures', `${kind}-${dataset}-${model}.svg`);
+      writeAtomic(path.join(dir, file), await renderSvg(spec));
+      figures.push(file);
+      figureSection += `![${kind} ${dataset} ${model}](${file})\n`;
+    }
+  }
+  const env = results[0].environment;
+  const markdown = [
+    '# tfjs-moon results',
+    '',
+    `${results.length} runs; backend ${env.backend}, ${env.machine}, Node ${env.node}, tfjs ${env.tfjs}, ${env.date}. Values in %, mean ± std over seeds.`,
+    '',
+    '## Runs',
+    '',
+    summaryTables(results),
+    '',
+    '## MOON minus its base run (paired by seed; points)',
+    '',
+    moonEffectTable(results),
+    '',
+    '## Figures',
+    '',
+    figureSection,
+  ].join('\n');
+  writeAtomic(path.join(dir, 'report.md'), markdown);
+  if (!quiet) process.stdout.write(`${summaryTables(results)}\n\n${moonEffectTable(results)}\n\n(report: ${path.join(dir, 'report.md')}; ${figures.length} figures)\n`);
+  return { markdown, figures };
+}

@@ -1,0 +1,168 @@
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs';
+import {
+  accuracy, createMoon, expectedCalibrationError, mspScore, oodMetrics, SeededRandom, type MoonKit, type OodMetrics, type Preset,
+} from 'tfjs-moon';
+import { CliError } from './cli-error';
+import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
+import { buildModel, inputShapeOf, type ModelName } from './models';
+
+/** The training methods: dense, or a sparsifier. */
+export type Method = 'dense' | 'rigl' | 'set' | 'static';
+export const METHODS: readonly Method[] = ['dense', 'rigl', 'set', 'static'];
+
+/** One training run. */
+export interface RunConfig {
+  dataset: 'mnist6' | 'fashion-mnist';
+  model: ModelName;
+  method: Method;
+  /** Ignored (0) for `dense`. */
+  sparsity: number;
+  moon: boolean;
+  epochs: number;
+  seed: number;
+  batchSize: number;
+  /** Initial learning rate of momentum SGD (0.9); the kit's schedule multiplies it (1.2 → 0.08). */
+  learningRate: number;
+  preset: Preset;
+  trainLimit?: number;
+  testLimit?: number;
+  dataDir?: string;
+}
+
+/** Defaults of a run, for the command line and bench configs. */
+export const RUN_DEFAULTS = { model: 'mlp', method: 'rigl', sparsity: 0.9, moon: true, epochs: 10, seed: 1, batchSize: 64, learningRate: 0.05, preset: 'recommended' } as const;
+
+/** What one run produced. */
+export interface RunResult {
+  id: string;
+  config: RunConfig;
+  environment: { backend: string; tfjs: string; node: string; machine: string; date: string };
+  metrics: {
+    /** Argmax over every output (K+1 for MOON: "unknown" counts as wrong). */
+    accuracy: number;
+    /** Argmax over the K known outputs. */
+    accuracyKnown: number;
+    ece: number;
+    ood: Record<string, OodMetrics>;
+  };
+  density: { global: number; layers: { name: string; shape: readonly number[]; density: number }[] };
+  history: { loss: number[]; acc: number[]; alpha: number[] };
+  seconds: number;
+  secondsPerEpoch: number;
+  counts: { train: number; test: number; ood: Record<string, number> };
+  notes: readonly string[];
+  /** Seeded subsamples (≤ 2,000 per set) for figures: OOD scores and the ID calibration data. */
+  samples: { id: number[]; ood: Record<string, number[]>; confidence: number[]; correct: number[] };
+}
+
+/** A short, stable name for a run's configuration. */
+export function runId(c: Pick<RunConfig, 'dataset' | 'model' | 'method' | 'sparsity' | 'moon' | 'seed' | 'epochs'>): string {
+  const sparsity = c.method === 'dense' ? 'dense' : `s${c.sparsity}`;
+  return `${c.dataset}_${c.model}_${c.method}_${sparsity}_${c.moon ? 'moon' : 'base'}_e${c.epochs}_seed${c.seed}`;
+}
+
+/** Tensors of an image set in the model's input layout. */
+function inputs(set: ImageSet, model: ModelName): tf.Tensor {
+  return tf.tensor(set.x, [set.count, ...inputShapeOf(model)]);
+}
+
+/** Up to `max` values of `values` at seeded random positions (the same positions for parallel arrays). */
+function subsample(length: number, max: number, seed: number): number[] {
+  if (length <= max) return Array.from({ length }, (_, i) => i);
+  const random = new SeededRandom(seed);
+  const picked = new Set<number>();
+  while (picked.size < max) picked.add(Math.floor(random.next() * length));
+  return [...picked].sort((a, b) => a - b);
+}
+
+const round = (v: number) => Math.round(v * 1e5) / 1e5;
+
+/** Callbacks a run reports progress to. */
+export interface TrainHooks {
+  onStart?(info: { config: RunConfig; backend: string; experiment: Experiment; kit: MoonKit; stepsPerEpoch: number }): void;
+  onBatch?(info: { epoch: number; batch: number; loss: number }): void;
+  onEpoch?(info: { epoch: number; loss: number; acc: number; alpha: number | undefined; density: number; seconds: number }): void;
+}
+
+/** Trains one configuration and evaluates accuracy, calibration and OOD detection on its experiment. */
+export async function trainRun(config: RunConfig, backend: string, hooks: TrainHooks = {}): Promise<RunResult> {
+  const experiment = loadExperiment(config.dataset, { seed: config.seed, dataDir: config.dataDir, trainLimit: config.trainLimit, testLimit: config.testLimit });
+  const k = experiment.numClasses;
+  const model = buildModel(config.model, config.moon ? k + 1 : k, config.seed);
+  const stepsPerEpoch = Math.ceil(experiment.train.count / config.batchSize);
+  const dense = config.method === 'dense';
+  const kit = createMoon({
+    model, numClasses: k, epochs: config.epochs, stepsPerEpoch, seed: config.seed, preset: config.preset,
+    unknownAware: config.moon, sparsity: dense ? 0 : config.sparsity, sparsifier: dense ? 'static' : config.method,
+  });
+  const alpha: number[] = [];
+  kit.events.on('tuner:alpha', (e) => alpha.push(e.alpha));
+  hooks.onStart?.({ config, backend, experiment, kit, stepsPerEpoch });
+
+  const x = inputs(experiment.train, config.model);
+  const yK = tf.tidy(() => tf.oneHot(tf.tensor1d(experiment.train.labels, 'int32'), k).toFloat() as tf.Tensor2D);
+  const y = kit.labels(yK);
+  model.compile({ optimizer: kit.optimizer(tf.train.momentum(config.learningRate, 0.9)), loss: kit.loss, metrics: ['accuracy'] });
+  const started = Date.now();
+  const history = { loss: [] as number[], acc: [] as number[] };
+  const progress = new tf.CustomCallback({
+    onBatchEnd: async (batch, logs) => hooks.onBatch?.({ epoch: history.loss.length, batch, loss: logs?.loss ?? NaN }),
+    onEpochEnd: async (epoch, logs) => {
+      history.loss.push(round(logs!.loss));
+      history.acc.push(round(logs!.acc));
+      if (!Number.isFinite(logs!.loss)) throw new CliError(`the loss became ${logs!.loss} at epoch ${epoch + 1}: lower --lr`);
+      hooks.onEpoch?.({ epoch, loss: logs!.loss, acc: logs!.acc, alpha: alpha.at(-1), density: kit.density, seconds: (Date.now() - started) / 1000 });
+    },
+  });
+  await model.fit(x, y, { epochs: config.epochs, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, progress] });
+  if (config.moon) await kit.finalize(x, { refreshBatchNorm: true });
+  const seconds = (Date.now() - started) / 1000;
+
+  const predict = (set: ImageSet) => tf.tidy(() => model.predict(inputs(set, config.model), { batchSize: 512 }) as tf.Tensor2D);
+  const idOut = predict(experiment.test);
+  const idScores = mspScore(idOut, { numClasses: k });
+  const probabilities = idOut;
+  const confidence = tf.tidy(() => tf.max(probabilities, 1).dataSync());
+  const top = tf.tidy(() => tf.argMax(probabilities, 1).dataSync());
+  const correct = Array.from(top, (p, i) => (p === experiment.test.labels[i] ? 1 : 0));
+  const metrics: RunResult['metrics'] = {
+    accuracy: accuracy(idOut, experiment.test.labels, { numClasses: k }),
+    accuracyKnown: accuracy(idOut, experiment.test.labels, { numClasses: k, over: 'K' }),
+    ece: expectedCalibrationError({ confidences: confidence, correct }, kit.settings.ece),
+    ood: {},
+  };
+  const picks = subsample(experiment.test.count, 2000, config.seed);
+  const samples: RunResult['samples'] = {
+    id: picks.map((i) => round(idScores[i])), ood: {},
+    confidence: picks.map((i) => round(confidence[i])), correct: picks.map((i) => correct[i]),
+  };
+  for (const { name, set } of experiment.ood) {
+    const out = predict(set);
+    const scores = mspScore(out, { numClasses: k });
+    out.dispose();
+    metrics.ood[name] = oodMetrics(idScores, scores);
+    samples.ood[name] = subsample(set.count, 2000, config.seed + 1).map((i) => round(scores[i]));
+  }
+  const result: RunResult = {
+    id: runId(config),
+    config,
+    environment: {
+      backend, tfjs: tf.version.tfjs, node: process.version, date: new Date().toISOString().slice(0, 10),
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    },
+    metrics,
+    density: { global: kit.density, layers: kit.masks.map((m) => ({ name: m.name, shape: m.shape, density: m.density })) },
+    history: { ...history, alpha },
+    seconds,
+    secondsPerEpoch: seconds / config.epochs,
+    counts: { train: experiment.train.count, test: experiment.test.count, ood: Object.fromEntries(experiment.ood.map((o) => [o.name, o.set.count])) },
+    notes: experiment.notes,
+    samples,
+  };
+  tf.dispose([x, yK, y, idOut]);
+  model.optimizer.dispose();
+  kit.dispose();
+  model.dispose();
+  return result;
+}

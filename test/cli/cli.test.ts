@@ -1,0 +1,106 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { XMLValidator } from 'fast-xml-parser';
+import { expandBench, finishedRuns, trainFlags } from '../../src/cli/bench';
+import { main } from '../../src/cli/main';
+import { reportCommand } from '../../src/cli/report';
+import type { RunResult } from '../../src/cli/train';
+
+const backend = process.env.TFJS_TEST_BACKEND ?? 'cpu';
+
+/** Runs the command line in-process, capturing what it writes to stderr. */
+async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return { code: await main(args), stderr };
+  } finally {
+    write.mockRestore();
+    out.mockRestore();
+  }
+}
+
+describe('command line arguments', () => {
+  it.each([
+    [['train', '--sparsity', '2'], /option '--sparsity <s>' argument '2' is invalid. expected a number in \[0, 1\)/],
+    [['train', '--model', 'resnet'], /argument 'resnet' is invalid. Allowed choices are mlp, lenet5, vgg-bn/],
+    [['train', '--epochs', '0'], /expected an integer ≥ 1/],
+    [['train', '--moon', 'on', '--epochs', '1'], /--moon on needs --epochs ≥ 2/],
+    [['fly'], /unknown command 'fly'/],
+    [['bench', '/nonexistent.json'], /cannot read the bench config \/nonexistent.json/],
+    [['report', '/nonexistent'], /no results in \/nonexistent/],
+  ])('%p is rejected with one line and exit code 2', async (args, message) => {
+    const { code, stderr } = await cli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('train and report', () => {
+  it('a one-run train on a tiny subset writes a valid results.json, and report renders tables and SVG figures', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-train-'));
+    const { code, stderr } = await cli([
+      'train', '--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.8', '--moon', 'on', '--epochs', '2',
+      '--train-limit', '120', '--test-limit', '60', '--seed', '4', '--backend', backend, '--out', out,
+    ]);
+    expect(stderr).toMatch(/tfjs-moon train: mnist6 \(120 train \/ 60 test; OOD mnist-6-9/);
+    expect(code).toBe(0);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResult;
+    expect(result.id).toBe('mnist6_mlp_rigl_s0.8_moon_e2_seed4');
+    expect(result.counts.train).toBe(120);
+    expect(result.history.loss).toHaveLength(2);
+    expect(result.history.alpha).toHaveLength(1); // α from epoch 1 on (1 warm-up epoch)
+    for (const v of [result.metrics.accuracy, result.metrics.ece, result.metrics.ood['mnist-6-9'].auroc, result.metrics.ood['mnist-6-9'].fpr95]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    expect(result.density.global).toBeCloseTo(0.2, 3);
+    expect(result.samples.id).toHaveLength(60);
+
+    const { markdown, figures } = await reportCommand(out, true);
+    expect(markdown).toContain('| run | seeds | accuracy | ECE | mnist-6-9 AUROC | AUPR-In | AUPR-Out | FPR@95 |');
+    expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \| 1 \| \d+\.\d\d ± 0\.00 \|/);
+    expect(figures.sort()).toEqual(['figures/density-mnist6-mlp.svg', 'figures/reliability-mnist6-mlp.svg', 'figures/roc-mnist6-mlp.svg', 'figures/scores-mnist6-mlp.svg']);
+    for (const f of figures) {
+      const svg = fs.readFileSync(path.join(out, f), 'utf8');
+      expect(XMLValidator.validate(svg)).toBe(true);
+      expect(svg).toMatch(/^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    }
+  });
+});
+
+describe('bench', () => {
+  it('expands a matrix into every combination, each run once', () => {
+    const runs = expandBench({ defaults: { dataset: 'mnist6', epochs: 3 }, runs: [{ method: ['rigl', 'set'], moon: [false, true], seed: [1, 2] }, { method: 'rigl', moon: false, seed: 1 }] });
+    expect(runs).toHaveLength(8);
+    expect(runs.every((r) => r.epochs === 3 && r.dataset === 'mnist6' && r.model === 'mlp')).toBe(true);
+    expect(trainFlags(runs[0])).toEqual(['--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64', '--lr', '0.05', '--preset', 'recommended']);
+    expect(() => expandBench({ runs: [] })).toThrow(/non-empty "runs" array/);
+  });
+
+  // One real bench in child processes (cpu project only: it starts three node processes).
+  (backend === 'cpu' ? it : it.skip)('runs in parallel processes and resumes without re-running finished runs', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-bench-'));
+    const config = path.join(out, 'config.json');
+    fs.writeFileSync(config, JSON.stringify({ defaults: { dataset: 'mnist6', epochs: 2, trainLimit: 60, testLimit: 30 }, runs: [{ moon: [false, true] }] }));
+    const run = () => execFileSync(process.execPath, ['-r', '@swc-node/register', 'src/cli/main.ts', 'bench', config, '--out', out, '--jobs', '2', '--backend', 'cpu', '--no-report'], { cwd: path.join(__dirname, '../..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    run();
+    expect([...finishedRuns(out)].sort()).toEqual(['mnist6_mlp_rigl_s0.9_base_e2_seed1', 'mnist6_mlp_rigl_s0.9_moon_e2_seed1']);
+    const lines = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8');
+    let second = '';
+    try {
+      execFileSync(process.execPath, ['-r', '@swc-node/register', 'src/cli/main.ts', 'bench', config, '--out', out, '--no-report'], { cwd: path.join(__dirname, '../..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      throw new Error(String((e as { stderr?: string }).stderr));
+    }
+    second = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8');
+    expect(second).toBe(lines); // nothing re-run, nothing appended
+  }, 120000);
+});
