@@ -81,7 +81,7 @@ const round = (v: number) => Math.round(v * 1e5) / 1e5;
 /** Callbacks a run reports progress to. */
 export interface TrainHooks {
   onStart?(info: { config: RunConfig; backend: string; experiment: Experiment; kit: MoonKit; stepsPerEpoch: number }): void;
-  onBatch?(info: { epoch: number; batch: number; loss: number }): void;
+  onBatch?(info: { epoch: number; batch: number }): void;
   onEpoch?(info: { epoch: number; loss: number; acc: number; alpha: number | undefined; density: number; seconds: number }): void;
 }
 
@@ -106,15 +106,21 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   model.compile({ optimizer: kit.optimizer(tf.train.momentum(config.learningRate, 0.9)), loss: kit.loss, metrics: ['accuracy'] });
   const started = Date.now();
   const history = { loss: [] as number[], acc: [] as number[] };
-  const progress = new tf.CustomCallback({
-    onBatchEnd: async (batch, logs) => hooks.onBatch?.({ epoch: history.loss.length, batch, loss: logs?.loss ?? NaN }),
-    onEpochEnd: async (epoch, logs) => {
-      history.loss.push(round(logs!.loss));
-      history.acc.push(round(logs!.acc));
-      if (!Number.isFinite(logs!.loss)) throw new CliError(`the loss became ${logs!.loss} at epoch ${epoch + 1}: lower --lr`);
-      hooks.onEpoch?.({ epoch, loss: logs!.loss, acc: logs!.acc, alpha: alpha.at(-1), density: kit.density, seconds: (Date.now() - started) / 1000 });
-    },
-  });
+  // A tf.Callback subclass gets the raw logs (scalar tensors): reading them once per epoch, not per batch,
+  // keeps the device free of per-batch syncs (a tf.CustomCallback would resolve them on every batch).
+  const progress = new (class extends tf.Callback {
+    override async onBatchEnd(batch: number): Promise<void> {
+      hooks.onBatch?.({ epoch: history.loss.length, batch });
+    }
+    override async onEpochEnd(epoch: number, logs?: tf.Logs): Promise<void> {
+      const value = async (v: unknown) => (v instanceof tf.Tensor ? (await v.data())[0] : Number(v));
+      const [loss, acc] = await Promise.all([value(logs?.loss), value(logs?.acc)]);
+      history.loss.push(round(loss));
+      history.acc.push(round(acc));
+      if (!Number.isFinite(loss)) throw new CliError(`the loss became ${loss} at epoch ${epoch + 1}: lower --lr`);
+      hooks.onEpoch?.({ epoch, loss, acc, alpha: alpha.at(-1), density: kit.density, seconds: (Date.now() - started) / 1000 });
+    }
+  })();
   await model.fit(x, y, { epochs: config.epochs, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, progress] });
   if (config.moon) await kit.finalize(x, { refreshBatchNorm: true });
   const seconds = (Date.now() - started) / 1000;
@@ -122,9 +128,8 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const predict = (set: ImageSet) => tf.tidy(() => model.predict(inputs(set, config.model), { batchSize: 512 }) as tf.Tensor2D);
   const idOut = predict(experiment.test);
   const idScores = mspScore(idOut, { numClasses: k });
-  const probabilities = idOut;
-  const confidence = tf.tidy(() => tf.max(probabilities, 1).dataSync());
-  const top = tf.tidy(() => tf.argMax(probabilities, 1).dataSync());
+  const confidence = tf.tidy(() => tf.max(idOut, 1).dataSync());
+  const top = tf.tidy(() => tf.argMax(idOut, 1).dataSync());
   const correct = Array.from(top, (p, i) => (p === experiment.test.labels[i] ? 1 : 0));
   const metrics: RunResult['metrics'] = {
     accuracy: accuracy(idOut, experiment.test.labels, { numClasses: k }),
