@@ -40,3 +40,4 @@ export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
 export { AutoTunerCallback, type TunerSettings } from './callbacks/auto-tuner';
 export { LearningRateScheduleCallback, learningRateMultiplier, type LearningRateSchedule } from './callbacks/learning-rate-schedule';
 export { SnapshotVoterCallback, isSnapshotBatch, type SnapshotRule, type VoterSettings, type FinalizeData } from './callbacks/snapshot-voter';
+export { exportSparse, loadSparse, sizeReport, type SizeReport } from './plugins/export/sparse-export';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMaskError, MoonOptimizerError } from '../errors';
 import type { MoonEventBus } from '../events';
-import type { MaskEntry, MaskSet } from './masks/mask-set';
+import { applyMask, type MaskEntry, type MaskSet } from './masks/mask-set';
 import type { GradientTap, NamedTensor } from './optimizer/masked-optimizer';
 import { scaleOptimizerSlots } from './optimizer/optimizer-slots';
 import type { RandomSource } from './random-source';
@@ -158,7 +158,7 @@ export class MaskUpdater implements GradientTap {
         keep.set(variable.name, keepOld);
         tf.tidy(() => {
           // Grown weights start at 0 (RigL); everything off the new mask is 0.
-          variable.assign(tf.mul(tf.mul(variable, p.mask), keepOld));
+          variable.assign(applyMask(variable, tf.mul(p.mask, keepOld)));
           p.entry.mask.assign(p.mask);
         });
       });

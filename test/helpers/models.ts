@@ -26,17 +26,19 @@ export function buildCnn(seed = 1, outputs = 10): tf.Sequential {
   });
 }
 
-/** Exact counts of one kernel and its mask, read from the device. */
-export function kernelStats(weights: tf.Tensor, mask: tf.Tensor): { active: number; nonzeroOffMask: number; offMaxAbs: number } {
-  return tf.tidy(() => {
-    const off = tf.sub(1, mask);
-    const offAbs = tf.mul(tf.abs(weights), off);
-    return {
-      active: tf.sum(mask).dataSync()[0],
-      nonzeroOffMask: tf.sum(tf.mul(tf.cast(tf.notEqual(weights, 0), 'float32'), off)).dataSync()[0],
-      offMaxAbs: tf.max(offAbs).dataSync()[0],
-    };
+/** Exact counts of one kernel and its mask, read from the device (and how many masked weights are −0). */
+export function kernelStats(weights: tf.Tensor, mask: tf.Tensor): { active: number; nonzeroOffMask: number; negativeZeros: number } {
+  const w = weights.dataSync();
+  const m = mask.dataSync();
+  let active = 0;
+  let nonzeroOffMask = 0;
+  let negativeZeros = 0;
+  m.forEach((bit, i) => {
+    active += bit;
+    if (bit === 0 && w[i] !== 0) nonzeroOffMask++;
+    if (bit === 0 && Object.is(w[i], -0)) negativeZeros++;
   });
+  return { active, nonzeroOffMask, negativeZeros };
 }
 
 /**
@@ -59,5 +61,6 @@ export function expectExactMasks(kit: { callbacks: readonly tf.Callback[]; masks
     const s = kernelStats(kernel, mask);
     expect(s.active).toBe(planned ? planned[i] : kit.masks[i].active);
     expect(s.nonzeroOffMask).toBe(0);
+    expect(s.negativeZeros).toBe(0); // masked weights are +0, bit for bit
   });
 }

@@ -3,6 +3,15 @@ import { ownedVariable } from '../owned-variable';
 import type { LayerMaskInfo } from '../../events';
 import type { MaskableKernel } from './maskable-kernels';
 
+/**
+ * weights · mask, with the masked positions at +0: a plain product gives −0 for negative weights, and a sparse
+ * weight should be a true zero (so that a compact export restores it bit for bit). −0 + 0 = +0 in IEEE arithmetic.
+ * Call inside `tf.tidy`.
+ */
+export function applyMask(weights: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.add(tf.mul(weights, mask), 0);
+}
+
 /** One masked kernel: the live weight, its 0/1 mask and the exact number of active weights. */
 export interface MaskEntry {
   readonly kernel: MaskableKernel;
@@ -42,7 +51,7 @@ export class MaskSet {
   /** Sets every masked weight to exactly 0. */
   applyToWeights(): void {
     tf.tidy(() => {
-      for (const e of this.entries) e.kernel.variable.assign(tf.mul(e.kernel.variable, e.mask));
+      for (const e of this.entries) e.kernel.variable.assign(applyMask(e.kernel.variable, e.mask));
     });
   }
 

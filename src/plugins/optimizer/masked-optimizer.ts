@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonModelError } from '../../errors';
-import type { MaskSet } from '../masks/mask-set';
+import { applyMask, type MaskSet } from '../masks/mask-set';
 import { getOptimizerLearningRate, setOptimizerLearningRate } from './optimizer-slots';
 
 /** A gradient or an optimizer weight with the name of its variable (tfjs-core's NamedTensor). */
@@ -87,7 +87,7 @@ export class MaskedOptimizer extends tf.Optimizer {
       this.inner.applyGradients(masked);
       for (const { name } of gradients) {
         const entry = this.masks.entryFor(name);
-        if (entry) entry.kernel.variable.assign(tf.mul(entry.kernel.variable, entry.mask));
+        if (entry) entry.kernel.variable.assign(applyMask(entry.kernel.variable, entry.mask));
       }
     });
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
-import type { MaskSet } from '../masks/mask-set';
+import { applyMask, type MaskSet } from '../masks/mask-set';
 import type { RandomSource } from '../random-source';
 
 /**
@@ -52,7 +52,7 @@ export class RandomWeightDrop {
         const restored = tf.add(tf.mul(w, kept), tf.div(tf.mul(this.raw[i], notKept), keep));
         const draw = tf.randomUniform(e.mask.shape, 0, 1, 'float32', this.random.nextUint32());
         this.keepMask[i].assign(tf.cast(tf.less(draw, keep), 'float32'));
-        w.assign(tf.mul(tf.mul(restored, this.keepMask[i]), e.mask));
+        w.assign(applyMask(restored, tf.mul(this.keepMask[i], e.mask)));
       });
     });
   }

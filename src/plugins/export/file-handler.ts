@@ -1,0 +1,69 @@
+import type * as tf from '@tensorflow/tfjs';
+import { MoonConfigError } from '../../errors';
+
+const PREFIX = 'file://';
+
+/** Whether `url` names a directory on disk (`file://dir`). */
+export function isFileUrl(url: string): boolean {
+  return url.startsWith(PREFIX);
+}
+
+type Fs = typeof import('fs');
+type Path = typeof import('path');
+
+/** Node's fs and path, or a clear error in a browser. */
+function nodeModules(): { fs: Fs; path: Path } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { fs: require('fs') as Fs, path: require('path') as Path };
+  } catch {
+    throw new MoonConfigError('file:// paths need Node; in a browser pass indexeddb://, localstorage:// or a tf.io handler');
+  }
+}
+
+/**
+ * A TF.js IO handler for `file://dir`: `dir/model.json` (topology, weights manifest, metadata) and `dir/weights.bin`.
+ * Saving writes a temporary directory and renames it into place, so a reader sees the old model or the new one,
+ * never half of one.
+ */
+export function fileHandler(url: string): tf.io.IOHandler {
+  const { fs, path } = nodeModules();
+  const dir = url.slice(PREFIX.length);
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
+      const weights = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : new ArrayBuffer(0);
+      const { weightData: _data, weightSpecs, ...rest } = artifacts;
+      void _data;
+      const modelJson = { ...rest, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs ?? [] }] };
+      try {
+        fs.mkdirSync(temporary, { recursive: true });
+        fs.writeFileSync(path.join(temporary, 'weights.bin'), new Uint8Array(weights));
+        fs.writeFileSync(path.join(temporary, 'model.json'), JSON.stringify(modelJson));
+        const old = `${dir}.old-${process.pid}-${Date.now()}`;
+        if (fs.existsSync(dir)) fs.renameSync(dir, old);
+        fs.renameSync(temporary, dir);
+        fs.rmSync(old, { recursive: true, force: true });
+      } catch (error) {
+        fs.rmSync(temporary, { recursive: true, force: true });
+        throw new MoonConfigError(`cannot write ${dir}: ${(error as Error).message}`);
+      }
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const modelFile = path.join(dir, 'model.json');
+      if (!fs.existsSync(modelFile)) throw new MoonConfigError(`no model at ${url}: ${modelFile} does not exist`);
+      const json = JSON.parse(fs.readFileSync(modelFile, 'utf8')) as tf.io.ModelJSON;
+      const manifest = json.weightsManifest ?? [];
+      const buffers = manifest.flatMap((group) => group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+      const total = Buffer.concat(buffers);
+      const { weightsManifest: _manifest, ...rest } = json;
+      void _manifest;
+      return {
+        ...rest,
+        weightSpecs: manifest.flatMap((group) => group.weights),
+        weightData: total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength),
+      } as tf.io.ModelArtifacts;
+    },
+  };
+}

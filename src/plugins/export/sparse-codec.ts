@@ -1,0 +1,130 @@
+import { MoonConfigError } from '../../errors';
+
+/** How one float32 weight is stored. */
+export type SparseEncoding = 'dense' | 'bitmask' | 'indices';
+
+/** One weight of the original model, as the compact artifacts describe it. */
+export interface EncodedWeight {
+  name: string;
+  shape: number[];
+  encoding: SparseEncoding;
+  /** Number of nonzero values stored (all of them for 'dense'). */
+  nonzero: number;
+}
+
+/** A TF.js weight spec (name, shape, dtype). */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+/** Metadata key under which the compact artifacts describe their encoding. */
+export const SPARSE_METADATA_KEY = 'tfjsMoonSparse';
+/** Version of the compact encoding; a newer one fails to load with a typed error. */
+export const SPARSE_FORMAT_VERSION = 1;
+
+/** Bytes of each encoding for n values of which nnz are nonzero. */
+export function encodedBytes(encoding: SparseEncoding, n: number, nnz: number): number {
+  if (encoding === 'dense') return 4 * n;
+  if (encoding === 'bitmask') return 4 * Math.ceil(n / 32) + 4 * nnz;
+  return 8 * nnz;
+}
+
+/** The smallest encoding: dense, a bitmask (1 bit per weight) + values, or int32 indices + values (density < 1/32). */
+export function bestEncoding(n: number, nnz: number): SparseEncoding {
+  const options: SparseEncoding[] = ['dense', 'bitmask', 'indices'];
+  return options.reduce((best, e) => (encodedBytes(e, n, nnz) < encodedBytes(best, n, nnz) ? e : best), 'dense');
+}
+
+/**
+ * Encodes the weights of a model: float32 weights get the smallest encoding (a zero is a +0 or −0; it comes back as
+ * +0, which the kit's masks already are), other dtypes are copied as they are.
+ * @returns the new specs (for `/sparse_bitmask`, `/sparse_indices`, `/sparse_values` chunks), the data and the description.
+ */
+export function encodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): { specs: WeightSpec[]; data: ArrayBuffer; weights: EncodedWeight[] } {
+  const chunks: Uint8Array[] = [];
+  const outSpecs: WeightSpec[] = [];
+  const weights: EncodedWeight[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const n = spec.shape.reduce((p, d) => p * d, 1);
+    const bytes = n * (spec.dtype === 'bool' ? 1 : 4);
+    const raw = new Uint8Array(data, offset, bytes);
+    offset += bytes;
+    if (spec.dtype !== 'float32') {
+      chunks.push(raw.slice());
+      outSpecs.push({ ...spec });
+      weights.push({ name: spec.name, shape: spec.shape, encoding: 'dense', nonzero: n });
+      continue;
+    }
+    const values = new Float32Array(raw.slice().buffer);
+    let nnz = 0;
+    for (const v of values) if (v !== 0) nnz++;
+    const encoding = bestEncoding(n, nnz);
+    weights.push({ name: spec.name, shape: spec.shape, encoding, nonzero: encoding === 'dense' ? n : nnz });
+    if (encoding === 'dense') {
+      chunks.push(raw.slice());
+      outSpecs.push({ ...spec });
+      continue;
+    }
+    const kept = new Float32Array(nnz);
+    const where = encoding === 'bitmask' ? new Int32Array(Math.ceil(n / 32)) : new Int32Array(nnz);
+    let k = 0;
+    values.forEach((v, i) => {
+      if (v === 0) return;
+      if (encoding === 'bitmask') where[i >>> 5] |= 1 << (i & 31);
+      else where[k] = i;
+      kept[k++] = v;
+    });
+    chunks.push(new Uint8Array(where.buffer), new Uint8Array(kept.buffer));
+    outSpecs.push({ name: `${spec.name}/sparse_${encoding}`, shape: [where.length], dtype: 'int32' });
+    outSpecs.push({ name: `${spec.name}/sparse_values`, shape: [nnz], dtype: 'float32' });
+  }
+  return { specs: outSpecs, data: concat(chunks), weights };
+}
+
+/** Decodes what {@link encodeWeights} made back into the original specs and dense data. */
+export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuffer): { specs: WeightSpec[]; data: ArrayBuffer } {
+  const chunks: Uint8Array[] = [];
+  const specs: WeightSpec[] = [];
+  let offset = 0;
+  const take = (bytes: number): Uint8Array => {
+    if (offset + bytes > data.byteLength) {
+      throw new MoonConfigError('the compact weights are shorter than their description: the file is truncated or corrupted');
+    }
+    const out = new Uint8Array(data.slice(offset, offset + bytes));
+    offset += bytes;
+    return out;
+  };
+  for (const w of weights) {
+    const n = w.shape.reduce((p, d) => p * d, 1);
+    if (w.encoding === 'dense') {
+      chunks.push(take(4 * n)); // float32 or int32; bool weights do not occur in layers models
+      specs.push({ name: w.name, shape: w.shape, dtype: 'float32' });
+      continue;
+    }
+    const where = new Int32Array(take(4 * (w.encoding === 'bitmask' ? Math.ceil(n / 32) : w.nonzero)).buffer);
+    const kept = new Float32Array(take(4 * w.nonzero).buffer);
+    const values = new Float32Array(n);
+    if (w.encoding === 'bitmask') {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (where[i >>> 5] & (1 << (i & 31))) values[i] = kept[k++];
+    } else {
+      where.forEach((i, k) => (values[i] = kept[k]));
+    }
+    chunks.push(new Uint8Array(values.buffer));
+    specs.push({ name: w.name, shape: w.shape, dtype: 'float32' });
+  }
+  return { specs, data: concat(chunks) };
+}
+
+function concat(chunks: readonly Uint8Array[]): ArrayBuffer {
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out.buffer;
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError, MoonModelError } from '../../errors';
+import { decodeWeights, encodedBytes, encodeWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
+import { fileHandler, isFileUrl } from './file-handler';
+
+/** What the compact artifacts carry in `userDefinedMetadata`. */
+interface SparseMetadata {
+  version: number;
+  weights: EncodedWeight[];
+}
+
+/** The model's artifacts (topology, weight specs, weight data), as `model.save` hands them to a handler. */
+async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return captured!;
+}
+
+const joined = (data: tf.io.WeightData | undefined): ArrayBuffer =>
+  data === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(data);
+
+/** The IO handler for a destination or source: `file://dir` in Node, any TF.js URL scheme, or a handler. */
+function handlerFor(target: string | tf.io.IOHandler, forSaving: boolean): tf.io.IOHandler {
+  if (typeof target !== 'string') return target;
+  if (isFileUrl(target)) return fileHandler(target);
+  const handlers = forSaving ? tf.io.getSaveHandlers(target) : tf.io.getLoadHandlers(target);
+  if (handlers.length === 0) {
+    throw new MoonConfigError(`no TF.js IO handler for ${JSON.stringify(target)}: use file://dir (Node), indexeddb://, localstorage://, or pass a tf.io handler`);
+  }
+  return handlers[0];
+}
+
+/**
+ * Saves `model` in the TF.js artifact layout (model.json + weights) with every float32 weight stored in its
+ * smallest form: dense, a bitmask of its nonzeros + their values, or indices + values. `loadSparse` restores an
+ * ordinary LayersModel with the same weights. The encoding is described in `userDefinedMetadata`, so any TF.js IO
+ * handler carries it (`file://dir` is written by this library, atomically, since TF.js has no Node file handler
+ * without tfjs-node).
+ */
+export async function exportSparse(model: tf.LayersModel, destination: string | tf.io.IOHandler): Promise<tf.io.SaveResult> {
+  if (!(model instanceof tf.LayersModel)) throw new MoonModelError('exportSparse takes a tf.LayersModel');
+  const handler = handlerFor(destination, true);
+  if (handler.save === undefined) throw new MoonConfigError('the destination handler cannot save (it has no save method)');
+  const artifacts = await captureArtifacts(model);
+  const encoded = encodeWeights((artifacts.weightSpecs ?? []) as WeightSpec[], joined(artifacts.weightData));
+  const metadata: SparseMetadata = { version: SPARSE_FORMAT_VERSION, weights: encoded.weights };
+  return handler.save({
+    ...artifacts,
+    weightSpecs: encoded.specs as tf.io.WeightsManifestEntry[],
+    weightData: encoded.data,
+    generatedBy: `tfjs-moon exportSparse (format ${SPARSE_FORMAT_VERSION}), ${artifacts.generatedBy ?? 'TensorFlow.js'}`,
+    userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), [SPARSE_METADATA_KEY]: metadata as unknown as Record<string, unknown> },
+  });
+}
+
+/** Loads what {@link exportSparse} saved: an ordinary `tf.LayersModel` with the original weights. */
+export async function loadSparse(source: string | tf.io.IOHandler): Promise<tf.LayersModel> {
+  const handler = handlerFor(source, false);
+  if (handler.load === undefined) throw new MoonConfigError('the source handler cannot load (it has no load method)');
+  const artifacts = await handler.load();
+  const metadata = artifacts.userDefinedMetadata?.[SPARSE_METADATA_KEY] as unknown as SparseMetadata | undefined;
+  if (metadata === undefined) {
+    throw new MoonConfigError('these artifacts were not written by exportSparse (no tfjsMoonSparse metadata): load them with tf.loadLayersModel');
+  }
+  if (metadata.version > SPARSE_FORMAT_VERSION) {
+    throw new MoonConfigError(`the compact model is format ${metadata.version}, newer than this tfjs-moon reads (${SPARSE_FORMAT_VERSION}): upgrade tfjs-moon`);
+  }
+  const decoded = decodeWeights(metadata.weights, joined(artifacts.weightData));
+  const { [SPARSE_METADATA_KEY]: _dropped, ...otherMetadata } = artifacts.userDefinedMetadata ?? {};
+  void _dropped;
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ ...artifacts, weightSpecs: decoded.specs as tf.io.WeightsManifestEntry[], weightData: decoded.data, userDefinedMetadata: otherMetadata }),
+  );
+}
+
+/** What {@link sizeReport} returns (bytes). */
+export interface SizeReport {
+  /** The weights stored densely (float32). */
+  denseBytes: number;
+  /** gzip of the dense weights (Node's zlib; undefined where zlib is not available). */
+  gzipBytes: number | undefined;
+  /** The weights as `exportSparse` stores them. */
+  compactBytes: number;
+  /** compactBytes / denseBytes. */
+  ratio: number;
+}
+
+/** Sizes of a model's weights: dense, gzipped dense, and compact as `exportSparse` writes them. */
+export async function sizeReport(model: tf.LayersModel): Promise<SizeReport> {
+  const artifacts = await captureArtifacts(model);
+  const data = joined(artifacts.weightData);
+  const encoded = encodeWeights((artifacts.weightSpecs ?? []) as WeightSpec[], data);
+  let gzipBytes: number | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    gzipBytes = (require('zlib') as typeof import('zlib')).gzipSync(new Uint8Array(data)).byteLength;
+  } catch {
+    gzipBytes = undefined; // a browser build without zlib
+  }
+  const compactBytes = encoded.weights.reduce((s, w) => s + encodedBytes(w.encoding, w.shape.reduce((p, d) => p * d, 1), w.nonzero), 0);
+  return { denseBytes: data.byteLength, gzipBytes, compactBytes, ratio: compactBytes / data.byteLength };
+}
