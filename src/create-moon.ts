@@ -2,16 +2,19 @@ import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { AutoTunerCallback } from './callbacks/auto-tuner';
+import { CheckpointCallback, type CheckpointOptions } from './callbacks/checkpoint-callback';
+import { NanGuardCallback } from './callbacks/nan-guard';
 import { LearningRateScheduleCallback } from './callbacks/learning-rate-schedule';
 import { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
 import { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
 import { SnapshotVoterCallback, type FinalizeData } from './callbacks/snapshot-voter';
 import { registerDefaults } from './defaults';
-import { MoonConfigError, MoonModelError, MoonOptimizerError } from './errors';
+import { MoonCheckpointError, MoonConfigError, MoonModelError, MoonOptimizerError } from './errors';
 import { MoonEventBus, type LayerMaskInfo } from './events';
 import type { OutputKind } from './metrics/scores';
 import type { MoonOptions, ResolvedMaskOptions } from './options';
 import type { DensityDistribution } from './plugins/distributions/density-distribution';
+import { applyKitCheckpoint, checkpointMasks, loadKitCheckpoint, saveKitCheckpoint, type KitIdentity, type LoadedCheckpoint } from './plugins/checkpoint/kit-checkpoint';
 import { drawInitialMasks } from './plugins/masks/initial-masks';
 import { findMaskableKernels, type MaskableKernel } from './plugins/masks/maskable-kernels';
 import { MaskSet } from './plugins/masks/mask-set';
@@ -77,6 +80,16 @@ export interface MoonKit {
   finalize(data?: tf.Tensor | FinalizeData, options?: { refreshBatchNorm?: boolean }): Promise<void>;
   /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
   monitor(options: Omit<ReliabilityMonitorOptions, 'numClasses'> & { numClasses?: number }): ReliabilityMonitor;
+  /** The epoch a fit continues at: 0 for a fresh kit, the checkpoint's for one created with `resumeFrom`. */
+  readonly resumeEpoch: number;
+  /**
+   * Writes a checkpoint (Node): the model's weights, masks, step, α and the tuner, the voter's average, the random
+   * state and the optimizer's slots, with a format version and checksums; atomically.
+   * @param nextEpoch the epoch a resumed fit starts at (default: the epochs completed so far)
+   */
+  checkpoint(dir: string, nextEpoch?: number): Promise<void>;
+  /** A callback writing `dir/epoch-<n>` every `everyEpochs` epochs, keeping the last `keep`; put it after `kit.callbacks`. */
+  checkpointCallback(options: CheckpointOptions): CheckpointCallback;
   /** Frees the kit's tensors (masks, α, averages). The model and its weights are untouched. */
   dispose(): void;
 }
@@ -176,8 +189,28 @@ export function createMoon(options: MoonOptions): MoonKit {
   if (outputKind !== 'probabilities' && outputKind !== 'logits') {
     throw new MoonConfigError(`from must be 'probabilities' or 'logits', got ${JSON.stringify(outputKind)}`);
   }
+  const resume = options.resumeFrom === undefined ? undefined : loadResume(options.resumeFrom, model, settings, kernels);
   // Nothing has been touched so far; from here on the kit is built.
-  return assembleKit(model, settings, container, sparsifier, distribution, kernels, outputKind);
+  return assembleKit(model, settings, container, sparsifier, distribution, kernels, outputKind, resume);
+}
+
+/** What a checkpoint must agree on with the kit that resumes from it. */
+function identityOf(settings: MoonSettings): KitIdentity {
+  return {
+    numClasses: settings.numClasses, unknownAware: settings.unknownAware, preset: settings.preset, sparsity: settings.sparsity,
+    sparsifier: settings.sparsifier, distribution: settings.distribution, voter: settings.voter !== undefined, randomMaskDpnum: settings.randomMaskDpnum,
+  };
+}
+
+/** Reads and checks a checkpoint (masks included) before the kit touches anything. */
+function loadResume(where: unknown, model: tf.LayersModel, settings: MoonSettings, kernels: MaskableKernel[]): LoadedCheckpoint {
+  if (typeof where !== 'string' || where === '') throw new MoonConfigError('resumeFrom must be the path of a checkpoint directory');
+  const checkpoint = loadKitCheckpoint(where, model, identityOf(settings));
+  const masks = checkpoint.manifest.state.filter((r) => r.name.startsWith('masks/'));
+  if (masks.length !== kernels.length || masks.some((r, i) => !tf.util.arraysEqual(r.shape, kernels[i].shape as number[]))) {
+    throw new MoonCheckpointError(`checkpoint ${checkpoint.dir} masks other layers than this kit (mask.denseLayers / firstLayerDense differ): resume with the same options`);
+  }
+  return checkpoint;
 }
 
 function assembleKit(
@@ -188,11 +221,12 @@ function assembleKit(
   distribution: DensityDistribution,
   kernels: MaskableKernel[],
   outputKind: OutputKind,
+  resume: LoadedCheckpoint | undefined,
 ): MoonKit {
   const random = container.resolve<RandomSource>(TOKENS.RandomSource);
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
-  const masks = new MaskSet(kernels, drawInitialMasks(kernels, distribution, 1 - settings.sparsity, random));
+  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : drawInitialMasks(kernels, distribution, 1 - settings.sparsity, random));
   masks.applyToWeights();
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
 
@@ -203,16 +237,25 @@ function assembleKit(
   const state = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum) : undefined;
   const tuner = settings.tuner && state ? new AutoTunerCallback(state, settings.tuner, events) : undefined;
   const voter = settings.voter ? new SnapshotVoterCallback(settings.voter, masks, events) : undefined;
-  const callbacks: tf.Callback[] = [new MaskUpdaterCallback(kitId, masks, updater, events)];
+  const guard = new NanGuardCallback();
+  const maskUpdater = new MaskUpdaterCallback(kitId, masks, updater, events);
+  const callbacks: tf.Callback[] = [guard, maskUpdater];
   if (tuner) callbacks.push(tuner);
   if (settings.lr) callbacks.push(new LearningRateScheduleCallback(settings.lr, events));
   if (voter) callbacks.push(voter);
   const k = settings.numClasses;
+  const parts = { model, identity: identityOf(settings), masks, random, lossState: state, tuner, voter, weightDrop };
+  if (resume) maskUpdater.restoreOptimizerState(applyKitCheckpoint(resume, parts), resume.nextEpoch);
+  const ownWrapper = () => (model.optimizer instanceof MaskedOptimizer && model.optimizer.kitId === kitId ? model.optimizer : undefined);
+  const checkpoint = async (dir: string, nextEpoch?: number) => saveKitCheckpoint(dir, parts, ownWrapper(), nextEpoch ?? maskUpdater.completedEpochs);
 
   return {
     model, numClasses: k, unknownAware: settings.unknownAware, preset: settings.preset, seed: settings.seed,
     sparsity: settings.sparsity, settings, schedule, outputKind, events, callbacks, container,
     loss: state ? unknownAwareLoss(k, outputKind, state) : crossEntropy(outputKind),
+    resumeEpoch: resume?.nextEpoch ?? 0,
+    checkpoint,
+    checkpointCallback: (checkpointOptions: CheckpointOptions) => new CheckpointCallback(checkpointOptions, checkpoint),
     get masks() {
       return masks.view();
     },
@@ -259,6 +302,7 @@ function assembleKit(
       state?.dispose();
       tuner?.dispose();
       voter?.dispose();
+      guard.dispose();
     },
   };
 }

@@ -36,3 +36,9 @@ export class MoonMaskError extends MoonError {}
 
 /** Bad input to a metric or a score: empty or non-finite scores, mismatched lengths, out-of-range options. */
 export class MoonMetricError extends MoonError {}
+
+/** A checkpoint cannot be written or read: disk error, corrupted file, newer format, another architecture or K. */
+export class MoonCheckpointError extends MoonError {}
+
+/** Training went wrong in a way the kit detects: a NaN or infinite loss. */
+export class MoonTrainingError extends MoonError {}

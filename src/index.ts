@@ -9,7 +9,10 @@ export type { MoonSettings } from './settings';
 export type { MoonOptions, MaskOptions, MaskableLayerInfo, Preset, TunerOptions, LearningRateOptions, VoterOptions } from './options';
 export { registerSparsifier, registerDistribution, type Constructor } from './registry';
 export { TOKENS } from './tokens';
-export { MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError, MoonMetricError } from './errors';
+export {
+  MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError, MoonMetricError, MoonCheckpointError,
+  MoonTrainingError,
+} from './errors';
 export {
   MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
   type OodMetricValues, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
@@ -41,3 +44,5 @@ export { AutoTunerCallback, type TunerSettings } from './callbacks/auto-tuner';
 export { LearningRateScheduleCallback, learningRateMultiplier, type LearningRateSchedule } from './callbacks/learning-rate-schedule';
 export { SnapshotVoterCallback, isSnapshotBatch, type SnapshotRule, type VoterSettings, type FinalizeData } from './callbacks/snapshot-voter';
 export { exportSparse, loadSparse, sizeReport, type SizeReport } from './plugins/export/sparse-export';
+export { CheckpointCallback, type CheckpointOptions } from './callbacks/checkpoint-callback';
+export { NanGuardCallback } from './callbacks/nan-guard';

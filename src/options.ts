@@ -110,6 +110,13 @@ export interface MoonOptions {
    * active weights is zeroed for one step, then restored. 0 = off (recommended default); 100 with `as-released`.
    */
   randomMaskDpnum?: number;
+  /**
+   * Resume from a checkpoint written by `kit.checkpoint(dir)` or `kit.checkpointCallback(…)`: a checkpoint directory,
+   * or a directory of them (the newest is taken). Restores the model's weights, the masks, α and the tuner, the
+   * voter's average, the random state and (at the next fit's start) the optimizer's step and slots. Fit on with
+   * `initialEpoch: kit.resumeEpoch`. Node only.
+   */
+  resumeFrom?: string;
 }
 
 /** {@link MaskOptions} with every default filled in. */

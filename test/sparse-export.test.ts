@@ -43,7 +43,16 @@ describe('compact sparse export', () => {
     // The weights file is compact: at 90% sparsity close to 0.1 + 1/32 of the dense bytes.
     const report = await sizeReport(model);
     expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBe(report.compactBytes);
-    expect(report.ratio).toBeLessThanOrEqual(0.14);
+    // A bitmask costs 1/32 of the dense bytes, the nonzeros 4 bytes each; biases and layers ERK keeps dense are stored
+    // dense. So compact ≤ (dense-stored bytes + Σ masked (n/8 + 4·nnz)), which for a 90%-sparse model of real size
+    // is about 0.1 + 1/32 = 0.131 of the dense bytes (the MLP here; the tiny CNN's 34 biases and dense first conv weigh more).
+    const bound = model.getWeights().reduce((s, w) => {
+      const v = w.dataSync();
+      const nnz = v.reduce((c, x) => c + (x !== 0 ? 1 : 0), 0);
+      return s + Math.min(4 * v.length, 4 * Math.ceil(v.length / 32) + 4 * nnz, 8 * nnz);
+    }, 0);
+    expect(report.compactBytes).toBe(bound);
+    if (kind === 'mlp') expect(report.ratio).toBeLessThanOrEqual(0.14);
     expect(report.gzipBytes!).toBeGreaterThan(report.compactBytes);
   });
 

@@ -3,6 +3,7 @@ import { ownedVariable } from '../plugins/owned-variable';
 import { MoonConfigError } from '../errors';
 import type { MoonEventBus } from '../events';
 import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
+import type { PartState } from '../plugins/state';
 
 /** The auto-tuner's settings, every default filled in. */
 export interface TunerSettings {
@@ -80,6 +81,17 @@ export class AutoTunerCallback extends tf.Callback {
 
   override async onTrainEnd(): Promise<void> {
     this.state.inTrainingBatch = false;
+  }
+
+  /** α_W, the increment and the epoch W they were set at (the shared α/EWMA are saved by the loss state). */
+  exportState(): PartState {
+    return { tensors: { alphaStart: this.alphaStart.clone(), alphaIncrement: this.alphaIncrement.clone() }, values: { startEpoch: this.startEpoch } };
+  }
+
+  importState(state: PartState): void {
+    this.alphaStart.assign(state.tensors.alphaStart as tf.Scalar);
+    this.alphaIncrement.assign(state.tensors.alphaIncrement as tf.Scalar);
+    this.startEpoch = (state.values.startEpoch as number | null) ?? null;
   }
 
   /** Frees the tuner's own variables (not the shared state). */

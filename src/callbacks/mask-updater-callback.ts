@@ -3,7 +3,7 @@ import { MoonModelError, MoonOptimizerError } from '../errors';
 import type { MoonEventBus } from '../events';
 import type { MaskSet } from '../plugins/masks/mask-set';
 import type { MaskUpdater } from '../plugins/mask-updater';
-import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
+import { MaskedOptimizer, type NamedTensor } from '../plugins/optimizer/masked-optimizer';
 
 /**
  * Schedules prune-and-grow inside `model.fit`. Before each batch it asks the updater whether the coming
@@ -13,6 +13,10 @@ import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
  */
 export class MaskUpdaterCallback extends tf.Callback {
   private initEmitted = false;
+  /** Optimizer state from a checkpoint, handed to the wrapper before the first step (restoring slots is async). */
+  private pendingOptimizerState: NamedTensor[] | undefined;
+  /** Epochs completed (the `initialEpoch` of a fit that continues this one). */
+  completedEpochs = 0;
 
   /**
    * @param kitId the kit whose optimizer wrapper must train the model
@@ -29,13 +33,32 @@ export class MaskUpdaterCallback extends tf.Callback {
     super();
   }
 
+  /** Restores these optimizer weights (step counters, slots) into the wrapper when the next fit starts. */
+  restoreOptimizerState(weights: NamedTensor[], completedEpochs: number): void {
+    this.pendingOptimizerState = weights;
+    this.completedEpochs = completedEpochs;
+  }
+
   override async onTrainBegin(): Promise<void> {
     this.assertKitModel();
-    this.wrapper(); // fails early when the optimizer is not the kit's wrapper
+    const wrapper = this.wrapper(); // fails early when the optimizer is not the kit's wrapper
+    if (this.pendingOptimizerState) {
+      const pending = this.pendingOptimizerState;
+      this.pendingOptimizerState = undefined;
+      try {
+        await wrapper.setWeights(pending);
+      } finally {
+        tf.dispose(pending.map((w) => w.tensor));
+      }
+    }
     if (!this.initEmitted) {
       this.initEmitted = true;
       this.events.emit('mask:init', { layers: this.masks.view(), density: this.masks.density() });
     }
+  }
+
+  override async onEpochEnd(epoch: number): Promise<void> {
+    this.completedEpochs = epoch + 1;
   }
 
   override async onBatchBegin(): Promise<void> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../plugins/owned-variable';
+import type { PartState } from '../plugins/state';
 import { MoonConfigError } from '../errors';
 import type { MoonEventBus } from '../events';
 import type { MaskSet } from '../plugins/masks/mask-set';
@@ -120,6 +121,28 @@ export class SnapshotVoterCallback extends tf.Callback {
     this.finalized = true;
     const samples = refresh ? refreshBatchNorm(this.model, batchNorm, input!.x, batchSize) : 0;
     this.events.emit('voter:finalize', { snapshots: this.count, batchNormLayers: refresh ? batchNorm.length : 0, samples });
+  }
+
+  /** The running average (copies) and the snapshot count. */
+  exportState(): PartState {
+    return {
+      tensors: Object.fromEntries(this.average.map((a, i) => [`average${i}`, a.clone()])),
+      values: { count: this.count, finalized: this.finalized },
+    };
+  }
+
+  /**
+   * Restores what {@link exportState} saved; the averaged variables pair with `trainableWeights` of `model` in order.
+   * @param model the model being trained (the callback's own model is set only when fit starts)
+   */
+  importState(state: PartState, model: tf.LayersModel): void {
+    this.dispose();
+    this.count = state.values.count as number;
+    this.finalized = state.values.finalized === true;
+    if (this.count > 0 && !this.finalized) {
+      this.sources = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      this.average = this.sources.map((_, i) => ownedVariable(() => tf.clone(state.tensors[`average${i}`])));
+    }
   }
 
   /** Frees the running average (if finalize never ran). */

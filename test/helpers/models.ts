@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MaskUpdaterCallback } from '../../src';
 
 /** A 784-32-16-10 MLP with seeded initializers, so two builds with one seed hold the same weights. */
 export function buildMlp(seed = 1, outputs = 10, inputSize = 784): tf.Sequential {
@@ -46,7 +47,7 @@ export function kernelStats(weights: tf.Tensor, mask: tf.Tensor): { active: numb
  * API exposes counts, not the tensors).
  */
 export function maskedKernels(kit: { callbacks: readonly tf.Callback[] }): { name: string; kernel: tf.Variable; mask: tf.Variable }[] {
-  const callback = kit.callbacks[0] as unknown as {
+  const callback = kit.callbacks.find((c) => c instanceof MaskUpdaterCallback) as unknown as {
     masks: { entries: { kernel: { layerName: string; variable: tf.Variable }; mask: tf.Variable }[] };
   };
   return callback.masks.entries.map((e) => ({ name: e.kernel.layerName, kernel: e.kernel.variable, mask: e.mask }));

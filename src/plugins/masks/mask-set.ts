@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
 import type { LayerMaskInfo } from '../../events';
+import type { PartState } from '../state';
 import type { MaskableKernel } from './maskable-kernels';
 
 /**
@@ -76,6 +77,23 @@ export class MaskSet {
       total += e.kernel.size;
     }
     return total === 0 ? 1 : active / total;
+  }
+
+  /** The masks (copies) and their active counts. */
+  exportState(): PartState {
+    return {
+      tensors: Object.fromEntries(this.entries.map((e, i) => [`mask${i}`, e.mask.clone()])),
+      values: { active: this.entries.map((e) => e.active) },
+    };
+  }
+
+  /** Restores what {@link exportState} saved (shapes were checked by the caller). */
+  importState(state: PartState): void {
+    const active = state.values.active as number[];
+    this.entries.forEach((e, i) => {
+      e.mask.assign(state.tensors[`mask${i}`]);
+      e.active = active[i];
+    });
   }
 
   /** Frees the mask tensors (the model's weights are untouched). */

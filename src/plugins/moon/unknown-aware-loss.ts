@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
+import type { PartState } from '../state';
 import { MoonConfigError } from '../../errors';
 import type { OutputKind } from '../../metrics/scores';
 
@@ -24,6 +25,17 @@ export class UnknownAwareState {
 
   /** @param ewmaMomentum μ, the weight of the newest batch (0.05 in the reference) */
   constructor(readonly ewmaMomentum: number) {}
+
+  /** α, the EWMA and whether it has started. */
+  exportState(): PartState {
+    return { tensors: { alpha: this.alpha.clone(), ewma: this.ewma.clone() }, values: { ewmaStarted: this.ewmaStarted } };
+  }
+
+  importState(state: PartState): void {
+    this.alpha.assign(state.tensors.alpha as tf.Scalar);
+    this.ewma.assign(state.tensors.ewma as tf.Scalar);
+    this.ewmaStarted = state.values.ewmaStarted === true;
+  }
 
   dispose(): void {
     tf.dispose([this.alpha, this.ewma]);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
+import type { PartState } from '../state';
 import { applyMask, type MaskSet } from '../masks/mask-set';
 import type { RandomSource } from '../random-source';
 
@@ -55,6 +56,19 @@ export class RandomWeightDrop {
         w.assign(applyMask(restored, tf.mul(this.keepMask[i], e.mask)));
       });
     });
+  }
+
+  /** The remembered weights and the current keep-masks. */
+  exportState(): PartState {
+    return {
+      tensors: Object.fromEntries([...this.raw.map((r, i) => [`raw${i}`, r.clone()]), ...this.keepMask.map((d, i) => [`keep${i}`, d.clone()])]),
+      values: {},
+    };
+  }
+
+  importState(state: PartState): void {
+    this.raw.forEach((r, i) => r.assign(state.tensors[`raw${i}`]));
+    this.keepMask.forEach((d, i) => d.assign(state.tensors[`keep${i}`]));
   }
 
   dispose(): void {

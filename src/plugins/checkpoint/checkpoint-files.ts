@@ -1,0 +1,96 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { MoonCheckpointError } from '../../errors';
+
+/** The checkpoint format's name and version; a newer version fails to load with a typed error. */
+export const CHECKPOINT_FORMAT = 'tfjs-moon-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+/** The manifest's own checksum lives beside it, so a damaged manifest is caught too. */
+const MANIFEST = 'manifest.json';
+const MANIFEST_SUM = 'manifest.json.sha256';
+
+/** sha256 of bytes, hex. */
+export function sha256(bytes: Uint8Array | string): string {
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Writes `files` (name → bytes) plus `manifest` (with each file's sha256) into `dir` atomically: everything goes
+ * into a temporary sibling directory, which is then renamed into place. A crash before the rename leaves only the
+ * temporary directory (ignored by readers and removed by the next write); `dir` is never half written.
+ */
+export function writeCheckpointFiles(dir: string, manifest: Record<string, unknown>, files: Record<string, Uint8Array>): void {
+  const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  const withSums = { ...manifest, files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)])) };
+  const manifestText = JSON.stringify(withSums, null, 1);
+  try {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    for (const stale of fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.tmp-`))) {
+      fs.rmSync(path.join(path.dirname(dir), stale), { recursive: true, force: true });
+    }
+    fs.mkdirSync(temporary);
+    for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(temporary, name), bytes);
+    fs.writeFileSync(path.join(temporary, MANIFEST), manifestText);
+    fs.writeFileSync(path.join(temporary, MANIFEST_SUM), sha256(manifestText));
+    const old = `${dir}.old-${process.pid}-${Date.now()}`;
+    if (fs.existsSync(dir)) fs.renameSync(dir, old);
+    fs.renameSync(temporary, dir);
+    fs.rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    fs.rmSync(temporary, { recursive: true, force: true });
+    throw new MoonCheckpointError(
+      `cannot write the checkpoint ${dir}: ${(error as Error).message}. Nothing was changed: the previous checkpoint (if any) is intact; ` +
+        `check that the directory is writable and the disk has space`,
+    );
+  }
+}
+
+/** What {@link readCheckpointFiles} returns: the manifest and the verified files. */
+export interface CheckpointFiles {
+  dir: string;
+  manifest: Record<string, unknown> & { format: string; version: number; files: Record<string, string> };
+  files: Record<string, Buffer>;
+}
+
+/** The newest complete checkpoint under `dir` (itself, or its newest subdirectory with a manifest). */
+export function resolveCheckpointDir(dir: string): string {
+  if (fs.existsSync(path.join(dir, MANIFEST))) return dir;
+  const candidates = fs.existsSync(dir)
+    ? fs.readdirSync(dir).filter((d) => !d.includes('.tmp-') && !d.includes('.old-') && fs.existsSync(path.join(dir, d, MANIFEST)))
+    : [];
+  if (candidates.length === 0) throw new MoonCheckpointError(`no checkpoint at ${dir}: expected ${MANIFEST} there or in a subdirectory`);
+  const newest = candidates
+    .map((d) => ({ d, time: fs.statSync(path.join(dir, d, MANIFEST)).mtimeMs, epoch: Number(/(\d+)$/.exec(d)?.[1] ?? -1) }))
+    .sort((a, b) => b.epoch - a.epoch || b.time - a.time)[0].d;
+  return path.join(dir, newest);
+}
+
+/** Reads a checkpoint and verifies its format, version and every checksum; throws a typed error otherwise. */
+export function readCheckpointFiles(where: string): CheckpointFiles {
+  const dir = resolveCheckpointDir(where);
+  const read = (name: string) => {
+    try {
+      return fs.readFileSync(path.join(dir, name));
+    } catch (error) {
+      throw new MoonCheckpointError(`checkpoint ${dir} is incomplete: ${name} cannot be read (${(error as Error).message})`);
+    }
+  };
+  const manifestText = read(MANIFEST).toString('utf8');
+  if (sha256(manifestText) !== read(MANIFEST_SUM).toString('utf8').trim()) {
+    throw new MoonCheckpointError(`checkpoint ${dir} is corrupted: ${MANIFEST} does not match its checksum; resume from another checkpoint`);
+  }
+  const manifest = JSON.parse(manifestText) as CheckpointFiles['manifest'];
+  if (manifest.format !== CHECKPOINT_FORMAT) throw new MoonCheckpointError(`${dir} is not a tfjs-moon checkpoint (format ${JSON.stringify(manifest.format)})`);
+  if (manifest.version > CHECKPOINT_VERSION) {
+    throw new MoonCheckpointError(`checkpoint ${dir} has format version ${manifest.version}, newer than this tfjs-moon reads (${CHECKPOINT_VERSION}): upgrade tfjs-moon`);
+  }
+  const files: Record<string, Buffer> = {};
+  for (const [name, sum] of Object.entries(manifest.files)) {
+    files[name] = read(name);
+    if (sha256(files[name]) !== sum) {
+      throw new MoonCheckpointError(`checkpoint ${dir} is corrupted: ${name} does not match its checksum; resume from another checkpoint`);
+    }
+  }
+  return { dir, manifest, files };
+}

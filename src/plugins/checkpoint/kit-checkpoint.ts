@@ -1,0 +1,225 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AutoTunerCallback } from '../../callbacks/auto-tuner';
+import type { SnapshotVoterCallback } from '../../callbacks/snapshot-voter';
+import { MoonCheckpointError } from '../../errors';
+import type { MaskSet } from '../masks/mask-set';
+import type { UnknownAwareState } from '../moon/unknown-aware-loss';
+import type { MaskedOptimizer, NamedTensor } from '../optimizer/masked-optimizer';
+import type { RandomWeightDrop } from '../optimizer/random-weight-drop';
+import type { RandomSource } from '../random-source';
+import type { PartState } from '../state';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpointFiles, writeCheckpointFiles } from './checkpoint-files';
+
+/** What must be equal between the kit that wrote a checkpoint and the kit that resumes from it. */
+export interface KitIdentity {
+  numClasses: number;
+  unknownAware: boolean;
+  preset: string;
+  sparsity: number;
+  sparsifier: string;
+  distribution: string;
+  voter: boolean;
+  randomMaskDpnum: number;
+}
+
+/** The stateful parts of a kit. */
+export interface CheckpointParts {
+  model: tf.LayersModel;
+  identity: KitIdentity;
+  masks: MaskSet;
+  random: RandomSource;
+  lossState?: UnknownAwareState;
+  tuner?: AutoTunerCallback;
+  voter?: SnapshotVoterCallback;
+  weightDrop?: RandomWeightDrop;
+}
+
+interface TensorRecord {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  offset: number;
+  bytes: number;
+}
+
+interface Manifest {
+  format: string;
+  version: number;
+  created: string;
+  nextEpoch: number;
+  step: number;
+  kit: KitIdentity;
+  architecture: { weights: { name: string; shape: number[] }[]; trainable: string[] };
+  weights: TensorRecord[];
+  state: TensorRecord[];
+  values: Record<string, Record<string, unknown>>;
+  random: number[];
+  optimizer: string[];
+  files: Record<string, string>;
+}
+
+/** Reads tensors into one byte buffer with a record per tensor. */
+async function pack(named: readonly [string, tf.Tensor][]): Promise<{ records: TensorRecord[]; bytes: Uint8Array }> {
+  const records: TensorRecord[] = [];
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of named) {
+    const data = await t.data();
+    const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
+    const typed = dtype === 'int32' ? Int32Array.from(data as Int32Array) : Float32Array.from(data as Float32Array);
+    const bytes = new Uint8Array(typed.buffer);
+    records.push({ name, shape: t.shape.slice(), dtype, offset, bytes: bytes.byteLength });
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  const all = new Uint8Array(offset);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return { records, bytes: all };
+}
+
+/** A tensor from a record of a verified buffer. */
+function unpack(record: TensorRecord, buffer: Buffer): tf.Tensor {
+  const bytes = buffer.subarray(record.offset, record.offset + record.bytes);
+  const copy = new Uint8Array(bytes).buffer;
+  return tf.tensor(record.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy), record.shape, record.dtype);
+}
+
+/** The parts that keep state, by the name they are saved under. */
+function stateful(parts: CheckpointParts): [string, { exportState(): PartState }][] {
+  const list: [string, { exportState(): PartState } | undefined][] = [
+    ['masks', parts.masks], ['loss', parts.lossState], ['tuner', parts.tuner], ['voter', parts.voter], ['weightDrop', parts.weightDrop],
+  ];
+  return list.filter((p): p is [string, { exportState(): PartState }] => p[1] !== undefined);
+}
+
+/**
+ * Writes a checkpoint of a kit: the model's weights, the masks, α and its EWMA, the tuner's ramp, the voter's
+ * average, the random weight drop, the random source's state, the optimizer's step and slots, with a format version
+ * and a sha256 per file; atomically.
+ * @param nextEpoch the epoch a resumed fit starts at (`initialEpoch`)
+ */
+export async function saveKitCheckpoint(dir: string, parts: CheckpointParts, optimizer: MaskedOptimizer | undefined, nextEpoch: number): Promise<void> {
+  const exported = stateful(parts).map(([name, part]) => [name, part.exportState()] as const);
+  const optimizerWeights = optimizer ? await optimizer.getWeights() : [];
+  try {
+    const weights = await pack(parts.model.weights.map((w, i) => [`weight${i}`, w.read()] as [string, tf.Tensor]));
+    const state = await pack([
+      ...exported.flatMap(([part, s]) => Object.entries(s.tensors).map(([name, t]) => [`${part}/${name}`, t] as [string, tf.Tensor])),
+      ...optimizerWeights.map((w, i) => [`optimizer/${i}`, w.tensor] as [string, tf.Tensor]),
+    ]);
+    const manifest: Omit<Manifest, 'files'> = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      created: new Date().toISOString(),
+      nextEpoch,
+      step: optimizer?.iterations ?? 0,
+      kit: parts.identity,
+      architecture: {
+        weights: parts.model.weights.map((w) => ({ name: w.name, shape: w.read().shape.slice() })),
+        trainable: parts.model.trainableWeights.map((w) => w.name),
+      },
+      weights: weights.records,
+      state: state.records,
+      values: Object.fromEntries(exported.map(([part, s]) => [part, s.values])),
+      random: parts.random.getState(),
+      optimizer: optimizerWeights.map((w) => w.name),
+    };
+    writeCheckpointFiles(dir, manifest as unknown as Record<string, unknown>, { 'weights.bin': weights.bytes, 'state.bin': state.bytes });
+  } finally {
+    for (const [, s] of exported) tf.dispose(Object.values(s.tensors));
+    // getWeights() hands out fresh step-counter scalars and the live slot variables: free only the former.
+    for (const w of optimizerWeights) if (w.name === 'iter' || w.name === 'inner/iter') w.tensor.dispose();
+  }
+}
+
+/** A checkpoint read from disk and checked against a kit, not yet applied. */
+export interface LoadedCheckpoint {
+  dir: string;
+  nextEpoch: number;
+  step: number;
+  manifest: Manifest;
+  weights: Buffer;
+  state: Buffer;
+}
+
+/**
+ * Reads and checks a checkpoint for `model` and a kit of `identity`, without changing anything: format, version and
+ * checksums; then the architecture (every weight's shape, in order) and the kit (K, unknown-aware, preset, …).
+ */
+export function loadKitCheckpoint(where: string, model: tf.LayersModel, identity: KitIdentity): LoadedCheckpoint {
+  const { dir, manifest, files } = readCheckpointFiles(where);
+  const m = manifest as unknown as Manifest;
+  const shapes = model.weights.map((w) => w.read().shape);
+  const saved = m.architecture.weights;
+  const mismatch = shapes.length !== saved.length ? -1 : shapes.findIndex((s, i) => !tf.util.arraysEqual(s, saved[i].shape));
+  if (shapes.length !== saved.length || mismatch >= 0) {
+    throw new MoonCheckpointError(
+      `checkpoint ${dir} is of another architecture: ` +
+        (shapes.length !== saved.length
+          ? `it holds ${saved.length} weights, this model has ${shapes.length}`
+          : `weight ${mismatch} ("${saved[mismatch].name}") has shape [${saved[mismatch].shape}], this model's has [${shapes[mismatch]}]`) +
+        '; resume with the model the checkpoint was written from',
+    );
+  }
+  const differences = (Object.keys(identity) as (keyof KitIdentity)[]).filter((k) => JSON.stringify(identity[k]) !== JSON.stringify(m.kit[k]));
+  if (differences.length > 0) {
+    throw new MoonCheckpointError(
+      `checkpoint ${dir} was written by a different kit: ${differences.map((k) => `${k} ${JSON.stringify(m.kit[k])} there, ${JSON.stringify(identity[k])} here`).join('; ')}. ` +
+        'Resume with the same createMoon options',
+    );
+  }
+  return { dir, nextEpoch: m.nextEpoch, step: m.step, manifest: m, weights: files['weights.bin'], state: files['state.bin'] };
+}
+
+/** The saved masks, as flat 0/1 arrays (for building the kit's mask set). */
+export function checkpointMasks(ckpt: LoadedCheckpoint): Float32Array[] {
+  return ckpt.manifest.state
+    .filter((r) => r.name.startsWith('masks/'))
+    .map((r) => {
+      const t = unpack(r, ckpt.state);
+      const data = t.dataSync() as Float32Array;
+      t.dispose();
+      return data;
+    });
+}
+
+/**
+ * Applies a checked checkpoint to a kit: model weights, parts, random source. Returns the optimizer's saved weights
+ * with slot names mapped to this model's variable names; the caller hands them to the optimizer wrapper before the
+ * next step (restoring slots is asynchronous in TF.js).
+ */
+export function applyKitCheckpoint(ckpt: LoadedCheckpoint, parts: CheckpointParts): NamedTensor[] {
+  const m = ckpt.manifest;
+  tf.tidy(() => {
+    parts.model.weights.forEach((w, i) => (w.read() as tf.Variable).assign(unpack(m.weights[i], ckpt.weights)));
+  });
+  const byPart = new Map<string, Record<string, tf.Tensor>>();
+  for (const r of m.state.filter((rec) => !rec.name.startsWith('optimizer/'))) {
+    const [part, name] = [r.name.slice(0, r.name.indexOf('/')), r.name.slice(r.name.indexOf('/') + 1)];
+    byPart.set(part, { ...(byPart.get(part) ?? {}), [name]: unpack(r, ckpt.state) });
+  }
+  const state = (part: string): PartState => ({ tensors: byPart.get(part) ?? {}, values: m.values[part] ?? {} });
+  try {
+    parts.masks.importState(state('masks'));
+    if (parts.lossState && m.values.loss) parts.lossState.importState(state('loss'));
+    if (parts.tuner && m.values.tuner) parts.tuner.importState(state('tuner'));
+    if (parts.voter && m.values.voter) parts.voter.importState(state('voter'), parts.model);
+    if (parts.weightDrop && m.values.weightDrop) parts.weightDrop.importState(state('weightDrop'));
+    parts.random.setState(m.random);
+  } finally {
+    for (const tensors of byPart.values()) tf.dispose(Object.values(tensors));
+  }
+  const rename = new Map(m.architecture.trainable.map((old, i) => [old, parts.model.trainableWeights[i].name]));
+  return m.state
+    .filter((r) => r.name.startsWith('optimizer/'))
+    .map((r, i) => {
+      const saved = m.optimizer[i];
+      const slash = saved.lastIndexOf('/');
+      const variable = slash > 0 ? rename.get(saved.slice(0, slash)) : undefined;
+      return { name: variable ? `${variable}${saved.slice(slash)}` : saved, tensor: unpack(r, ckpt.state) };
+    });
+}
