@@ -48,7 +48,7 @@ describe('compact sparse export', () => {
     // is about 0.1 + 1/32 = 0.131 of the dense bytes (the MLP here; the tiny CNN's 34 biases and dense first conv weigh more).
     const bound = model.getWeights().reduce((s, w) => {
       const v = w.dataSync();
-      const nnz = v.reduce((c, x) => c + (x !== 0 ? 1 : 0), 0);
+      const nnz = Array.from(v).filter((x) => x !== 0).length;
       return s + Math.min(4 * v.length, 4 * Math.ceil(v.length / 32) + 4 * nnz, 8 * nnz);
     }, 0);
     expect(report.compactBytes).toBe(bound);
