@@ -9,7 +9,7 @@ import { ownedVariable } from '../plugins/owned-variable';
  * model, so the last checkpoint stays intact.
  */
 export class NanGuardCallback extends tf.Callback {
-  /** The step of the first non-finite loss, −1 while none. */
+  /** The optimizer step (1-based, as in `mask:update`) of the first non-finite loss, −1 while none. */
   private readonly firstBadStep = ownedVariable(() => tf.scalar(-1)) as tf.Variable<tf.Rank.R0>;
   private hostBadStep = -1;
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonMaskError, MoonOptimizerError } from '../errors';
+import { MoonMaskError, MoonOptimizerError, MoonTrainingError } from '../errors';
 import type { MoonEventBus } from '../events';
 import { applyMask, type MaskEntry, type MaskSet } from './masks/mask-set';
 import type { GradientTap, NamedTensor } from './optimizer/masked-optimizer';
@@ -78,7 +78,7 @@ export class MaskUpdater implements GradientTap {
       const proposals: ProposedMask[] = [];
       try {
         for (const entry of this.masks.entries) proposals.push(this.propose(entry, step));
-        const counts = await Promise.all(proposals.map((p) => this.countAndCheck(p)));
+        const counts = await Promise.all(proposals.map((p) => this.countAndCheck(p, step)));
         await this.commit(proposals, counts, optimizer, step);
       } finally {
         for (const p of proposals) tf.dispose([p.mask, p.grown]);
@@ -128,13 +128,27 @@ export class MaskUpdater implements GradientTap {
     return { entry, mask, grown, dropFraction };
   }
 
-  /** Reads [active, grown] of a proposal (one small read per layer per update) and checks the mask is 0/1. */
-  private async countAndCheck(p: ProposedMask): Promise<[number, number]> {
+  /**
+   * Reads [active, grown] of a proposal (one small read per layer per update), checks that the mask is 0/1 and that
+   * the weights it was computed from are finite (a diverged run would otherwise get a meaningless mask).
+   */
+  private async countAndCheck(p: ProposedMask, step: number): Promise<[number, number]> {
     const stats = tf.tidy(() =>
-      tf.stack([tf.sum(p.mask), tf.sum(p.grown), tf.sum(tf.abs(tf.mul(p.mask, tf.sub(1, p.mask))))]),
+      tf.stack([
+        tf.sum(p.mask),
+        tf.sum(p.grown),
+        tf.sum(tf.abs(tf.mul(p.mask, tf.sub(1, p.mask)))),
+        tf.sum(tf.cast(tf.logicalNot(tf.isFinite(p.entry.kernel.variable)), 'float32')),
+      ]),
     );
-    const [active, grown, nonBinary] = await stats.data();
+    const [active, grown, nonBinary, nonFinite] = await stats.data();
     stats.dispose();
+    if (nonFinite > 0) {
+      throw new MoonTrainingError(
+        `the weights of layer "${p.entry.kernel.layerName}" hold ${nonFinite} NaN or infinite values at the mask update of step ${step}: ` +
+          'the training diverged, so no mask was changed. Likely causes: a learning rate too high (try 10× lower) or inputs with NaN or unscaled values',
+      );
+    }
     if (nonBinary !== 0 || !Number.isFinite(active)) {
       throw new MoonMaskError(
         `the sparsifier returned a mask with values other than 0 and 1 for layer "${p.entry.kernel.layerName}": ` +

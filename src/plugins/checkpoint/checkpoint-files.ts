@@ -1,7 +1,9 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
+// The default import keeps the live module object (not a copy), so file-system failures can be simulated in tests.
+import fs from 'fs';
 import * as path from 'path';
 import { MoonCheckpointError } from '../../errors';
+import { writeDirectoryAtomically } from '../atomic-directory';
 
 /** The checkpoint format's name and version; a newer version fails to load with a typed error. */
 export const CHECKPOINT_FORMAT = 'tfjs-moon-checkpoint';
@@ -16,29 +18,15 @@ export function sha256(bytes: Uint8Array | string): string {
 }
 
 /**
- * Writes `files` (name → bytes) plus `manifest` (with each file's sha256) into `dir` atomically: everything goes
- * into a temporary sibling directory, which is then renamed into place. A crash before the rename leaves only the
- * temporary directory (ignored by readers and removed by the next write); `dir` is never half written.
+ * Writes `files` (name → bytes) plus `manifest` (with each file's sha256) as the directory `dir`, atomically
+ * ({@link writeDirectoryAtomically}): `dir` is never half written.
  */
 export function writeCheckpointFiles(dir: string, manifest: Record<string, unknown>, files: Record<string, Uint8Array>): void {
-  const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
   const withSums = { ...manifest, files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)])) };
   const manifestText = JSON.stringify(withSums, null, 1);
   try {
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    for (const stale of fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.tmp-`))) {
-      fs.rmSync(path.join(path.dirname(dir), stale), { recursive: true, force: true });
-    }
-    fs.mkdirSync(temporary);
-    for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(temporary, name), bytes);
-    fs.writeFileSync(path.join(temporary, MANIFEST), manifestText);
-    fs.writeFileSync(path.join(temporary, MANIFEST_SUM), sha256(manifestText));
-    const old = `${dir}.old-${process.pid}-${Date.now()}`;
-    if (fs.existsSync(dir)) fs.renameSync(dir, old);
-    fs.renameSync(temporary, dir);
-    fs.rmSync(old, { recursive: true, force: true });
+    writeDirectoryAtomically(dir, { ...files, [MANIFEST]: manifestText, [MANIFEST_SUM]: sha256(manifestText) });
   } catch (error) {
-    fs.rmSync(temporary, { recursive: true, force: true });
     throw new MoonCheckpointError(
       `cannot write the checkpoint ${dir}: ${(error as Error).message}. Nothing was changed: the previous checkpoint (if any) is intact; ` +
         `check that the directory is writable and the disk has space`,

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../errors';
+import { writeDirectoryAtomically } from '../atomic-directory';
 
 const PREFIX = 'file://';
 
@@ -23,30 +24,21 @@ function nodeModules(): { fs: Fs; path: Path } {
 
 /**
  * A TF.js IO handler for `file://dir`: `dir/model.json` (topology, weights manifest, metadata) and `dir/weights.bin`.
- * Saving writes a temporary directory and renames it into place, so a reader sees the old model or the new one,
- * never half of one.
+ * Saving is atomic ({@link writeDirectoryAtomically}): a reader sees the old model or the new one, never half of one.
  */
 export function fileHandler(url: string): tf.io.IOHandler {
   const { fs, path } = nodeModules();
   const dir = url.slice(PREFIX.length);
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
       const weights = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : new ArrayBuffer(0);
       const { weightData: _data, weightSpecs, ...rest } = artifacts;
       void _data;
       const modelJson = { ...rest, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs ?? [] }] };
       try {
-        fs.mkdirSync(temporary, { recursive: true });
-        fs.writeFileSync(path.join(temporary, 'weights.bin'), new Uint8Array(weights));
-        fs.writeFileSync(path.join(temporary, 'model.json'), JSON.stringify(modelJson));
-        const old = `${dir}.old-${process.pid}-${Date.now()}`;
-        if (fs.existsSync(dir)) fs.renameSync(dir, old);
-        fs.renameSync(temporary, dir);
-        fs.rmSync(old, { recursive: true, force: true });
+        writeDirectoryAtomically(dir, { 'weights.bin': new Uint8Array(weights), 'model.json': JSON.stringify(modelJson) });
       } catch (error) {
-        fs.rmSync(temporary, { recursive: true, force: true });
-        throw new MoonConfigError(`cannot write ${dir}: ${(error as Error).message}`);
+        throw new MoonConfigError(`cannot write ${dir}: ${(error as Error).message}; nothing was written there`);
       }
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     },
