@@ -37,6 +37,8 @@ export function trainFlags(c: RunConfig): string[] {
   if (c.trainLimit !== undefined) flags.push('--train-limit', String(c.trainLimit));
   if (c.testLimit !== undefined) flags.push('--test-limit', String(c.testLimit));
   if (c.dataDir !== undefined) flags.push('--data-dir', c.dataDir);
+  if (c.kit !== undefined) flags.push('--kit', JSON.stringify(c.kit));
+  if (c.variant !== undefined) flags.push('--variant', c.variant);
   return flags;
 }
 

@@ -26,6 +26,18 @@ const fraction = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a number in [0, 1)');
   return n;
 };
+const kitJson = (value: string): RunConfig['kit'] => {
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    const allowed = ['tuner', 'voter', 'lr', 'mask', 'randomMaskDpnum'];
+    const unknown = Object.keys(parsed).filter((k) => !allowed.includes(k));
+    if (unknown.length > 0) throw new Error(`unknown keys ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+    return parsed as RunConfig['kit'];
+  } catch (error) {
+    throw new InvalidArgumentError(`expected a JSON object of createMoon options: ${(error as Error).message}`);
+  }
+};
 const positive = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
@@ -47,6 +59,8 @@ interface TrainOptions {
   trainLimit?: number;
   testLimit?: number;
   dataDir?: string;
+  kit?: RunConfig['kit'];
+  variant?: string;
   backend: BackendChoice;
   out: string;
   quiet?: boolean;
@@ -76,6 +90,8 @@ export function buildProgram(): Commander.Command {
     .option('--train-limit <n>', 'train on a seeded subset of at most n images', integer(1))
     .option('--test-limit <n>', 'evaluate on at most n ID and n per-OOD-set images', integer(1))
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .option('--kit <json>', 'extra createMoon options, e.g. \'{"tuner":{"alphaFinal":0.1},"voter":false}\'', kitJson)
+    .option('--variant <name>', 'a name for a run with --kit options (part of its id)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--out <dir>', 'output directory', 'runs/train')
     .option('--quiet', 'no progress and no table (for bench)')
@@ -84,7 +100,7 @@ export function buildProgram(): Commander.Command {
       const config: RunConfig = {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
-        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir,
+        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: o.kit, variant: o.variant,
       };
       await trainCommand(config, o.backend, o.out, o.quiet);
     });

@@ -15,7 +15,7 @@ interface Group {
 
 const groupKey = (r: RunResult) => {
   const c = r.config;
-  return `${c.dataset}|${c.model}|${c.method}|${c.method === 'dense' ? 0 : c.sparsity}|${c.moon ? 'moon' : 'base'}|${c.epochs}`;
+  return `${c.dataset}|${c.model}|${c.method}|${c.method === 'dense' ? 0 : c.sparsity}|${c.moon ? 'moon' : 'base'}|${c.epochs}|${c.variant ?? ''}`;
 };
 
 /** The finished runs of a bench or train directory, with their samples when the per-run file is there. */
@@ -52,7 +52,8 @@ function groups(results: readonly RunResult[]): Group[] {
 }
 
 const label = (r: RunResult) =>
-  `${r.config.model} ${r.config.method}${r.config.method === 'dense' ? '' : ` ${r.config.sparsity}`}${r.config.moon ? ' + MOON' : ''}`;
+  `${r.config.model} ${r.config.method}${r.config.method === 'dense' ? '' : ` ${r.config.sparsity}`}${r.config.moon ? ' + MOON' : ''}` +
+  (r.config.variant ? ` [${r.config.variant}]` : '') + (r.config.epochs ? ` (${r.config.epochs} ep)` : '');
 
 /** Mean ± std tables per dataset: accuracy, ECE and, per OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 (%). */
 export function summaryTables(results: readonly RunResult[]): string {
@@ -84,7 +85,9 @@ export function moonEffectTable(results: readonly RunResult[]): string {
   const byKey = new Map(results.map((r) => [`${groupKey(r)}|${r.config.seed}`, r]));
   const rows: string[][] = [];
   for (const g of groups(results.filter((r) => r.config.moon))) {
-    const pairs = g.runs.map((m) => [byKey.get(`${groupKey(m).replace('|moon|', '|base|')}|${m.config.seed}`), m] as const).filter((p) => p[0]);
+    // A MOON variant pairs with the plain base run of the same configuration and seed.
+    const baseKey = (m: RunResult) => `${groupKey({ ...m, config: { ...m.config, moon: false, variant: undefined } })}|${m.config.seed}`;
+    const pairs = g.runs.map((m) => [byKey.get(baseKey(m)), m] as const).filter((p) => p[0]);
     if (pairs.length === 0) continue;
     const oodNames = Object.keys(g.runs[0].metrics.ood);
     const diff = (f: (r: RunResult) => number) => pm(pairs.map(([b, m]) => f(m) - f(b!)));

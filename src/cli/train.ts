@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracy, createMoon, expectedCalibrationError, mspScore, oodMetrics, SeededRandom, type MoonKit, type OodMetrics, type Preset,
+  accuracy, createMoon, expectedCalibrationError, mspScore, oodMetrics, SeededRandom, type MoonKit, type MoonOptions, type OodMetrics, type Preset,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
@@ -28,6 +28,10 @@ export interface RunConfig {
   trainLimit?: number;
   testLimit?: number;
   dataDir?: string;
+  /** Extra createMoon options for experiments (tuner, voter, lr, mask, randomMaskDpnum), merged over the defaults. */
+  kit?: Pick<MoonOptions, 'tuner' | 'voter' | 'lr' | 'mask' | 'randomMaskDpnum'>;
+  /** A name for a run with `kit` options, part of its id (e.g. `alpha0.1`). */
+  variant?: string;
 }
 
 /** Defaults of a run, for the command line and bench configs. */
@@ -57,9 +61,10 @@ export interface RunResult {
 }
 
 /** A short, stable name for a run's configuration. */
-export function runId(c: Pick<RunConfig, 'dataset' | 'model' | 'method' | 'sparsity' | 'moon' | 'seed' | 'epochs'>): string {
+export function runId(c: Pick<RunConfig, 'dataset' | 'model' | 'method' | 'sparsity' | 'moon' | 'seed' | 'epochs' | 'variant'>): string {
   const sparsity = c.method === 'dense' ? 'dense' : `s${c.sparsity}`;
-  return `${c.dataset}_${c.model}_${c.method}_${sparsity}_${c.moon ? 'moon' : 'base'}_e${c.epochs}_seed${c.seed}`;
+  const variant = c.variant ? `_${c.variant}` : '';
+  return `${c.dataset}_${c.model}_${c.method}_${sparsity}_${c.moon ? 'moon' : 'base'}${variant}_e${c.epochs}_seed${c.seed}`;
 }
 
 /** Tensors of an image set in the model's input layout. */
@@ -95,6 +100,7 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const kit = createMoon({
     model, numClasses: k, epochs: config.epochs, stepsPerEpoch, seed: config.seed, preset: config.preset,
     unknownAware: config.moon, sparsity: dense ? 0 : config.sparsity, sparsifier: dense ? 'static' : config.method,
+    ...config.kit,
   });
   const alpha: number[] = [];
   kit.events.on('tuner:alpha', (e) => alpha.push(e.alpha));

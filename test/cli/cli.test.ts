@@ -35,6 +35,7 @@ describe('command line arguments', () => {
     [['fly'], /unknown command 'fly'/],
     [['bench', '/nonexistent.json'], /cannot read the bench config \/nonexistent.json/],
     [['report', '/nonexistent'], /no results in \/nonexistent/],
+    [['train', '--kit', '{"tuner":{"alphaFinal":0.1},"optimizer":1}'], /unknown keys optimizer \(allowed: tuner, voter, lr, mask, randomMaskDpnum\)/],
   ])('%p is rejected with one line and exit code 2', async (args, message) => {
     const { code, stderr } = await cli(args);
     expect(code).toBe(2);
@@ -66,7 +67,7 @@ describe('train and report', () => {
 
     const { markdown, figures } = await reportCommand(out, true);
     expect(markdown).toContain('| run | seeds | accuracy | ECE | mnist-6-9 AUROC | AUPR-In | AUPR-Out | FPR@95 |');
-    expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \| 1 \| \d+\.\d\d ± 0\.00 \|/);
+    expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \(2 ep\) \| 1 \| \d+\.\d\d ± 0\.00 \|/);
     expect(figures.sort()).toEqual(['figures/density-mnist6-mlp.svg', 'figures/reliability-mnist6-mlp.svg', 'figures/roc-mnist6-mlp.svg', 'figures/scores-mnist6-mlp.svg']);
     for (const f of figures) {
       const svg = fs.readFileSync(path.join(out, f), 'utf8');
@@ -81,6 +82,8 @@ describe('bench', () => {
     const runs = expandBench({ defaults: { dataset: 'mnist6', epochs: 3 }, runs: [{ method: ['rigl', 'set'], moon: [false, true], seed: [1, 2] }, { method: 'rigl', moon: false, seed: 1 }] });
     expect(runs).toHaveLength(8);
     expect(runs.every((r) => r.epochs === 3 && r.dataset === 'mnist6' && r.model === 'mlp')).toBe(true);
+    const variant = expandBench({ runs: [{ moon: true, variant: 'a0.1', kit: { tuner: { alphaFinal: 0.1 } } }] })[0];
+    expect(trainFlags(variant).slice(-4)).toEqual(['--kit', '{"tuner":{"alphaFinal":0.1}}', '--variant', 'a0.1']);
     expect(trainFlags(runs[0])).toEqual(['--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64', '--lr', '0.05', '--preset', 'recommended']);
     expect(() => expandBench({ runs: [] })).toThrow(/non-empty "runs" array/);
   });
