@@ -4,9 +4,9 @@ import * as path from 'path';
 import { CliError } from './cli-error';
 import { RUN_DEFAULTS, runId, type RunConfig, type RunResult } from './train';
 
-/** A benchmark matrix: `runs` entries whose array values expand into every combination, over `defaults`. */
+/** A benchmark matrix: `runs` entries over `defaults`; every array value (in either) expands into every combination. */
 export interface BenchConfig {
-  defaults?: Partial<RunConfig>;
+  defaults?: { [K in keyof RunConfig]?: RunConfig[K] | RunConfig[K][] };
   runs: Array<{ [K in keyof RunConfig]?: RunConfig[K] | RunConfig[K][] }>;
 }
 
@@ -17,8 +17,8 @@ export function expandBench(config: BenchConfig): RunConfig[] {
   }
   const all: RunConfig[] = [];
   for (const entry of config.runs) {
-    let combos: Record<string, unknown>[] = [{ ...RUN_DEFAULTS, ...config.defaults }];
-    for (const [key, value] of Object.entries(entry)) {
+    let combos: Record<string, unknown>[] = [{ ...RUN_DEFAULTS }];
+    for (const [key, value] of Object.entries({ ...config.defaults, ...entry })) {
       const values = Array.isArray(value) ? value : [value];
       combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
     }

@@ -86,6 +86,7 @@ describe('bench', () => {
     expect(trainFlags(variant).slice(-4)).toEqual(['--kit', '{"tuner":{"alphaFinal":0.1}}', '--variant', 'a0.1']);
     expect(trainFlags(runs[0])).toEqual(['--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64', '--lr', '0.05', '--preset', 'recommended']);
     expect(() => expandBench({ runs: [] })).toThrow(/non-empty "runs" array/);
+    expect(expandBench({ defaults: { seed: [1, 2, 3] }, runs: [{ moon: [false, true] }] })).toHaveLength(6); // arrays in defaults expand too
   });
 
   // One real bench in child processes (cpu project only: it starts three node processes).
