@@ -87,11 +87,20 @@ export async function benchCommand(configPath: string, out: string, jobs: number
   process.stderr.write(`tfjs-moon bench: ${runs.length} runs, ${runs.length - todo.length} already in ${path.join(out, 'results.jsonl')}, ${todo.length} to do, ${jobs} at a time\n`);
   let next = 0;
   let finished = 0;
+  const failures: string[] = [];
   const started = Date.now();
   const worker = async () => {
     while (next < todo.length) {
       const config = todo[next++];
-      const result = await runChild(config, out, backend);
+      let result: RunResult;
+      try {
+        result = await runChild(config, out, backend);
+      } catch (error) {
+        // One failed run must not stop the others: report it, go on, and fail at the end.
+        failures.push((error as Error).message);
+        process.stderr.write(`  FAILED ${(error as Error).message}\n`);
+        continue;
+      }
       const { samples: _samples, ...summary } = result;
       void _samples;
       fs.appendFileSync(path.join(out, 'results.jsonl'), `${JSON.stringify(summary)}\n`);
@@ -105,4 +114,7 @@ export async function benchCommand(configPath: string, out: string, jobs: number
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, todo.length) }, worker));
+  if (failures.length > 0) {
+    throw new CliError(`${failures.length} of ${todo.length} runs failed (the others are in ${path.join(out, 'results.jsonl')}; run bench again to retry them): ${failures.join(' || ')}`);
+  }
 }

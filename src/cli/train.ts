@@ -128,7 +128,7 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
     }
   })();
   await model.fit(x, y, { epochs: config.epochs, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, progress] });
-  if (config.moon) await kit.finalize(x, { refreshBatchNorm: true });
+  if (kit.settings.voter) await kit.finalize(x, { refreshBatchNorm: true }); // the voted weights, BatchNorm re-estimated
   const seconds = (Date.now() - started) / 1000;
 
   const predict = (set: ImageSet) => tf.tidy(() => model.predict(inputs(set, config.model), { batchSize: 512 }) as tf.Tensor2D);
