@@ -77,6 +77,21 @@ describe('train and report', () => {
   });
 });
 
+describe('train with --kit', () => {
+  it('a MOON run without a voter (--kit {"voter":false}) completes, under its variant id', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-kit-'));
+    const { code, stderr } = await cli([
+      'train', '--epochs', '2', '--train-limit', '60', '--test-limit', '30', '--kit', '{"voter":false,"tuner":{"alphaFinal":0.5}}', '--variant', 'no-voter',
+      '--backend', backend, '--out', out, '--quiet',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResult;
+    expect(result.id).toBe('mnist6_mlp_rigl_s0.9_moon_no-voter_e2_seed1');
+    expect(result.config.kit).toEqual({ voter: false, tuner: { alphaFinal: 0.5 } });
+  });
+});
+
 describe('bench', () => {
   it('expands a matrix into every combination, each run once', () => {
     const runs = expandBench({ defaults: { dataset: 'mnist6', epochs: 3 }, runs: [{ method: ['rigl', 'set'], moon: [false, true], seed: [1, 2] }, { method: 'rigl', moon: false, seed: 1 }] });
