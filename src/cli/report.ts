@@ -121,7 +121,7 @@ function rocPoints(id: readonly number[], ood: readonly number[], max = 200): { 
 
 /** The figures' vega-lite specs for one (dataset, model): base vs MOON of the first sparse pair, first seed. */
 function figureSpecs(results: readonly RunResult[]): Record<string, object> {
-  const withSamples = results.filter((r) => r.samples);
+  const withSamples = results.filter((r) => r.samples && !r.config.variant); // the main runs, not investigation variants
   const moonRun = withSamples.find((r) => r.config.moon && r.config.method === 'rigl') ?? withSamples.find((r) => r.config.moon);
   if (!moonRun) return {};
   const base = withSamples.find((r) => !r.config.moon && groupKey(r) === groupKey(moonRun).replace('|moon|', '|base|') && r.config.seed === moonRun.config.seed);
