@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonModelError } from '../../errors';
+import { leafLayers } from '../layers';
 
 /** The kernel of one maskable layer, found in a model. */
 export interface MaskableKernel {
@@ -26,8 +27,6 @@ export const MASKED_WEIGHT_BY_CLASS: Readonly<Record<string, string>> = {
   SeparableConv2D: 'pointwise_kernel',
 };
 
-type AnyLayer = tf.layers.Layer & { layers?: tf.layers.Layer[] };
-
 /**
  * Finds every maskable kernel of `model` in layer order, descending into nested models (a Sequential or a
  * functional model used as a layer). Layers are recognised by class, never by index.
@@ -35,13 +34,9 @@ type AnyLayer = tf.layers.Layer & { layers?: tf.layers.Layer[] };
 export function findMaskableKernels(model: tf.LayersModel): MaskableKernel[] {
   const found: MaskableKernel[] = [];
   const seen = new Set<string>();
-  const visit = (layer: AnyLayer): void => {
-    if (Array.isArray(layer.layers)) {
-      layer.layers.forEach((inner) => visit(inner as AnyLayer));
-      return;
-    }
+  for (const layer of leafLayers(model)) {
     const weightName = MASKED_WEIGHT_BY_CLASS[layer.getClassName()];
-    if (weightName === undefined) return;
+    if (weightName === undefined) continue;
     if (!layer.built) {
       throw new MoonModelError(
         `layer "${layer.name}" is not built yet, so its kernel does not exist: give the model an inputShape ` +
@@ -49,9 +44,9 @@ export function findMaskableKernels(model: tf.LayersModel): MaskableKernel[] {
       );
     }
     const weight = layer.weights.find((w) => w.originalName.endsWith(`/${weightName}`));
-    if (weight === undefined) return;
+    if (weight === undefined) continue;
     const variable = weight.read() as tf.Variable;
-    if (seen.has(variable.name)) return; // a layer shared between two places in the graph is masked once
+    if (seen.has(variable.name)) continue; // a layer shared between two places in the graph is masked once
     seen.add(variable.name);
     found.push({
       layerName: layer.name,
@@ -61,7 +56,6 @@ export function findMaskableKernels(model: tf.LayersModel): MaskableKernel[] {
       shape: variable.shape.slice(),
       size: variable.size,
     });
-  };
-  model.layers.forEach((layer) => visit(layer as AnyLayer));
+  }
   return found;
 }

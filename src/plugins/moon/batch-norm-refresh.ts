@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { leafLayers } from '../layers';
 
-type Nested = tf.layers.Layer & { layers?: tf.layers.Layer[] };
 /** TF.js keeps BatchNormalization's momentum private but reads it on every call. */
 type WithMomentum = { momentum: number };
 
 /** Every BatchNormalization layer of `model`, nested models included. */
 export function findBatchNormLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  const found: tf.layers.Layer[] = [];
-  const visit = (layer: Nested): void => {
-    if (Array.isArray(layer.layers)) layer.layers.forEach((l) => visit(l as Nested));
-    else if (layer.getClassName() === 'BatchNormalization') found.push(layer);
-  };
-  model.layers.forEach((l) => visit(l as Nested));
-  return found;
+  return leafLayers(model).filter((layer) => layer.getClassName() === 'BatchNormalization');
 }
 
 /**
