@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../errors';
 import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../events';
-import { expectedCalibrationError, type EceOptions } from '../metrics/calibration';
+import { expectedCalibrationError, labelArray, type EceOptions } from '../metrics/calibration';
 import { oodMetrics } from '../metrics/ood-metrics';
 import { scoreByName, type OutputKind, type ScoreName } from '../metrics/scores';
 import type { NumericArray } from '../metrics/validate';
@@ -76,8 +76,7 @@ export class ReliabilityMonitor extends tf.Callback {
       if (!Number.isInteger(value) || value < 1) throw new MoonMetricError(`ReliabilityMonitor: ${key} must be a positive integer, got ${value}`);
     }
     scoreByName(options.score ?? 'msp'); // fails now on an unknown name
-    const y = options.id.y;
-    this.labels = Float64Array.from(y instanceof tf.Tensor ? tf.tidy(() => (y.rank === 2 ? tf.argMax(y, 1) : y).dataSync()) : y);
+    this.labels = labelArray(options.id.y);
     if (this.labels.length !== options.id.x.shape[0]) {
       throw new MoonMetricError(`ReliabilityMonitor: id.y has ${this.labels.length} labels for ${options.id.x.shape[0]} samples`);
     }

@@ -41,8 +41,8 @@ function binIndex(c: number, bins: number, closedRight: boolean): number {
   return b >= 0 && b < bins && inside(b) ? b : -1;
 }
 
-/** Integer labels from an array, an integer tensor [N], or one-hot rows [N, C]. */
-function labelArray(labels: NumericArray | tf.Tensor): Float64Array {
+/** Integer labels from an array, an integer tensor [N], or one-hot rows [N, C] (internal: not exported by the package). */
+export function labelArray(labels: NumericArray | tf.Tensor): Float64Array {
   if (labels instanceof tf.Tensor) {
     const flat = tf.tidy(() => (labels.rank === 2 ? tf.argMax(labels, 1) : labels).dataSync());
     return Float64Array.from(flat);
