@@ -5,7 +5,7 @@ import type * as VegaLite from 'vega-lite';
 import { CliError } from './cli-error';
 import { requireOptional } from './optional';
 import type { RunResult } from './train';
-import { writeAtomic } from './train-command';
+import { writeAtomic } from './write-atomic';
 
 /** Runs that differ only by seed. */
 interface Group {

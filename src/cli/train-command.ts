@@ -1,18 +1,10 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import type * as CliProgress from 'cli-progress';
 import { useBackend, type BackendChoice } from './backend';
-import { runsTable } from './format';
+import { summaryTables } from './report';
 import { requireOptional } from './optional';
 import { trainRun, type RunConfig, type RunResult } from './train';
-
-/** Writes `content` to `file` atomically (a temporary file, then a rename). */
-export function writeAtomic(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, content);
-  fs.renameSync(temporary, file);
-}
+import { writeAtomic } from './write-atomic';
 
 /**
  * `tfjs-moon train`: one run with a progress bar (or a line per epoch when the output is not a terminal), then the
@@ -47,7 +39,7 @@ export async function trainCommand(config: RunConfig, backendChoice: BackendChoi
   });
   bar?.stop();
   writeAtomic(path.join(out, 'results.json'), JSON.stringify(result, null, 1));
-  const table = runsTable([result]);
+  const table = summaryTables([result]); // the report's table, for one run
   writeAtomic(path.join(out, 'report.md'), `# ${result.id}\n\n${table}\n\nBackend ${backend}, ${result.environment.machine}, Node ${result.environment.node}, tfjs ${result.environment.tfjs}, ${result.environment.date}; ${result.seconds.toFixed(1)} s.\n`);
   if (!quiet) process.stdout.write(`\n${table}\n\n(values in %; results in ${path.join(out, 'results.json')})\n`);
   return result;
