@@ -27,9 +27,9 @@ export interface MoonSettings {
 }
 
 /** What the presets change, and nothing else (docs/method.md lists each with its reason). */
-const PRESETS: Record<Preset, { endFraction: (epochs: number, steps: number) => number; decayHorizon?: number; rule: 'every-tenth' | 'first-tenth'; dpnum: number; ece: EceOptions }> = {
-  recommended: { endFraction: (e, t) => Math.floor(0.75 * e * t), rule: 'every-tenth', dpnum: 0, ece: { variant: 'guo', bins: 15 } },
-  'as-released': { endFraction: (e, t) => Math.round(0.7 * e) * t, decayHorizon: 70, rule: 'first-tenth', dpnum: 100, ece: { variant: 'reference', bins: 10 } },
+const PRESETS: Record<Preset, { defaultEndStep: (epochs: number, steps: number) => number; decayHorizon?: number; rule: 'every-tenth' | 'first-tenth'; dpnum: number; ece: EceOptions }> = {
+  recommended: { defaultEndStep: (e, t) => Math.floor(0.75 * e * t), rule: 'every-tenth', dpnum: 0, ece: { variant: 'guo', bins: 15 } },
+  'as-released': { defaultEndStep: (e, t) => Math.round(0.7 * e) * t, decayHorizon: 70, rule: 'first-tenth', dpnum: 100, ece: { variant: 'reference', bins: 10 } },
 };
 
 /** Scales a fraction of the reference's 100-epoch run to this run: at least 1 epoch. */
@@ -56,7 +56,7 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
   const voterOn = unknownAware && options.voter !== false;
   const averagingStart = (epochs - averagingEpochs) * stepsPerEpoch;
   // A default end step never collides with the averaging window; an explicit one that does is an error below.
-  const defaultEnd = voterOn ? Math.min(p.endFraction(epochs, stepsPerEpoch), averagingStart) : p.endFraction(epochs, stepsPerEpoch);
+  const defaultEnd = voterOn ? Math.min(p.defaultEndStep(epochs, stepsPerEpoch), averagingStart) : p.defaultEndStep(epochs, stepsPerEpoch);
   const mask = resolveMaskOptions(options.mask, defaultEnd, p.decayHorizon);
   if (voterOn && mask.endStep > averagingStart) {
     throw new MoonConfigError(

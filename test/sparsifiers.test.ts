@@ -51,6 +51,12 @@ describe('built-in sparsifiers on a crafted layer', () => {
     for (const kept of [0, 3, 5]) expect(m[kept]).toBe(1); // the three largest stay
   });
 
+  it('RigL without a gradient fails with a typed error that says what to pass', () => {
+    expect(() => tf.tidy(() => new RigLSparsifier().updateMask(ctxFor(weights, mask, undefined, 2)))).toThrow(
+      /RigL needs the dense gradient of layer "l" \(context.gradient\)/,
+    );
+  });
+
   it('static returns the mask unchanged', () => {
     const out = tf.tidy(() => new StaticSparsifier().updateMask(ctxFor(weights, mask, undefined, 2)));
     expect(Array.from(out.dataSync())).toEqual(mask);
