@@ -19,9 +19,10 @@ import { drawInitialMasks } from './plugins/masks/initial-masks';
 import { findMaskableKernels, type MaskableKernel } from './plugins/masks/maskable-kernels';
 import { MaskSet } from './plugins/masks/mask-set';
 import { MaskUpdater } from './plugins/mask-updater';
-import { detectOutputKind } from './plugins/moon/output-kind';
+import { FitPhase } from './plugins/fit/fit-phase';
+import { oneHotLabels, type LabelInput } from './plugins/labels';
+import { detectOutputKind, outputWidth, resolveOutputIndex } from './plugins/moon/output-kind';
 import { UnknownAwareState, unknownAwareLoss } from './plugins/moon/unknown-aware-loss';
-import { padUnknownColumn } from './plugins/moon/unknown-head';
 import { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
 import { RandomWeightDrop } from './plugins/optimizer/random-weight-drop';
 import { SeededRandom, type RandomSource } from './plugins/random-source';
@@ -33,8 +34,11 @@ import { TOKENS } from './tokens';
 
 registerDefaults();
 
-/** A loss for `model.compile({ loss })`. */
-export type MoonLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+/**
+ * A loss for `model.compile({ loss })`: per-sample losses [B], which `fit` weights (classWeight) and averages as
+ * it does for its own losses.
+ */
+export type MoonLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D;
 
 /** What {@link createMoon} returns: everything a `model.fit` call needs. */
 export interface MoonKit {
@@ -54,6 +58,8 @@ export interface MoonKit {
   readonly schedule: MaskSchedule;
   /** Whether the model outputs probabilities or logits (detected from its last activation, or `options.from`). */
   readonly outputKind: OutputKind;
+  /** The index of the classifier among the model's outputs (0 for a single-output model). */
+  readonly output: number;
   /** The kit's typed event bus. */
   readonly events: MoonEventBus;
   /** `tf.Callback` instances for `fit`: mask updater, then (as configured) auto-tuner, learning rate, voter. */
@@ -69,10 +75,11 @@ export interface MoonKit {
   /** Wraps your optimizer so that masks hold during training; compile with it. The wrapper owns `inner`. */
   optimizer(inner: tf.Optimizer): MaskedOptimizer;
   /**
-   * Labels for `fit`: one-hot rows over K get the zero "unknown" column of an unknown-aware kit; rows that already
-   * fit are returned as they are. Integer labels are rejected with the fix.
+   * Labels for `fit`, as float32 one-hot rows over the model's outputs: one-hot rows over K (any dtype, e.g.
+   * `tf.oneHot`'s int32) get the zero "unknown" column of an unknown-aware kit; class ids ([N], [N, 1] or an array)
+   * are one-hot encoded; float32 rows that already fit are returned as they are.
    */
-  labels(y: tf.Tensor): tf.Tensor2D;
+  labels(y: LabelInput): tf.Tensor2D;
   /**
    * After training: writes the voted (averaged) weights into the model, re-applies the masks and, if the model has
    * BatchNormalization layers, re-estimates their statistics from one pass over `data` (your training inputs).
@@ -118,12 +125,11 @@ function selectMaskedKernels(all: readonly MaskableKernel[], mask: ResolvedMaskO
   });
 }
 
-/** The model must end in K units (plain kit) or K + 1 (unknown-aware), for a single output of known width. */
-function checkOutputWidth(model: tf.LayersModel, numClasses: number, unknownAware: boolean): void {
-  if (model.outputs.length !== 1) return;
-  const width = model.outputs[0].shape[model.outputs[0].shape.length - 1];
+/** The classifier output must have K units (plain kit) or K + 1 (unknown-aware), where its width is known. */
+function checkOutputWidth(model: tf.LayersModel, output: number, numClasses: number, unknownAware: boolean): void {
+  const width = outputWidth(model, output);
   const expected = unknownAware ? numClasses + 1 : numClasses;
-  if (width === null || width === undefined || width === expected) return;
+  if (width === undefined || width === expected) return;
   throw new MoonModelError(
     unknownAware
       ? `model has ${width} outputs but numClasses is ${numClasses}: an unknown-aware kit needs numClasses + 1 = ${expected} ` +
@@ -133,10 +139,12 @@ function checkOutputWidth(model: tf.LayersModel, numClasses: number, unknownAwar
   );
 }
 
-/** Cross-entropy over the outputs, for a plain (baseline) kit. */
+/** Per-sample cross-entropy over the outputs, for a plain (baseline) kit: the same as TF.js's own losses. */
 function crossEntropy(from: OutputKind): MoonLoss {
   return (yTrue, yPred) =>
-    (from === 'logits' ? tf.losses.softmaxCrossEntropy(yTrue, yPred) : tf.mean(tf.metrics.categoricalCrossentropy(yTrue, yPred))) as tf.Scalar;
+    (from === 'logits'
+      ? tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, undefined, tf.Reduction.NONE)
+      : tf.metrics.categoricalCrossentropy(yTrue, yPred)) as tf.Tensor1D;
 }
 
 /** Registers the kit-scoped defaults that the user's container does not already provide. */
@@ -184,21 +192,28 @@ export function createMoon(options: MoonOptions): MoonKit {
   if (kernels.length === 0) {
     throw new MoonConfigError('mask.denseLayers / firstLayerDense keep every maskable layer dense: leave at least one layer to mask');
   }
-  checkOutputWidth(model, settings.numClasses, settings.unknownAware);
-  const outputKind = options.from ?? detectOutputKind(model);
-  if (outputKind !== 'probabilities' && outputKind !== 'logits') {
-    throw new MoonConfigError(`from must be 'probabilities' or 'logits', got ${JSON.stringify(outputKind)}`);
+  const output = resolveOutputIndex(model, options.output);
+  checkOutputWidth(model, output, settings.numClasses, settings.unknownAware);
+  if (options.from !== undefined && options.from !== 'probabilities' && options.from !== 'logits') {
+    throw new MoonConfigError(`from must be 'probabilities' or 'logits', got ${JSON.stringify(options.from)}`);
   }
+  const outputKind = options.from ?? detectOutputKind(model, output);
   const resume = options.resumeFrom === undefined ? undefined : loadResume(options.resumeFrom, model, settings, kernels);
   // Nothing has been touched so far; from here on the kit is built.
-  return assembleKit(model, settings, container, sparsifier, distribution, kernels, outputKind, resume);
+  return assembleKit(model, settings, container, sparsifier, distribution, kernels, { kind: outputKind, index: output }, resume);
 }
 
-/** What a checkpoint must agree on with the kit that resumes from it. */
+/** What a checkpoint must agree on with the kit that resumes from it: the model's task, the kit, and every schedule. */
 function identityOf(settings: MoonSettings): KitIdentity {
+  const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
   return {
     numClasses: settings.numClasses, unknownAware: settings.unknownAware, preset: settings.preset, sparsity: settings.sparsity,
-    sparsifier: settings.sparsifier, distribution: settings.distribution, voter: settings.voter !== undefined, randomMaskDpnum: settings.randomMaskDpnum,
+    sparsifier: settings.sparsifier, distribution: settings.distribution, randomMaskDpnum: settings.randomMaskDpnum,
+    epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch,
+    maskSchedule: { interval, startStep, endStep, dropFraction, decay, decayHorizon: decayHorizon ?? null },
+    tuner: settings.tuner ?? null,
+    lr: settings.lr ?? null,
+    voter: settings.voter ?? null,
   };
 }
 
@@ -220,9 +235,10 @@ function assembleKit(
   sparsifier: Sparsifier,
   distribution: DensityDistribution,
   kernels: MaskableKernel[],
-  outputKind: OutputKind,
+  output: { kind: OutputKind; index: number },
   resume: LoadedCheckpoint | undefined,
 ): MoonKit {
+  const outputKind = output.kind;
   const random = container.resolve<RandomSource>(TOKENS.RandomSource);
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
@@ -234,11 +250,12 @@ function assembleKit(
   const schedule: MaskSchedule = { interval, startStep, endStep, dropFraction, decay, decayHorizon };
   const updater = new MaskUpdater(masks, sparsifier, schedule, random, events);
   const kitId = nextKitId++;
-  const state = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum) : undefined;
+  const phase = new FitPhase();
+  const state = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;
   const tuner = settings.tuner && state ? new AutoTunerCallback(state, settings.tuner, events) : undefined;
   const voter = settings.voter ? new SnapshotVoterCallback(settings.voter, masks, events) : undefined;
   const guard = new NanGuardCallback();
-  const maskUpdater = new MaskUpdaterCallback(kitId, masks, updater, events);
+  const maskUpdater = new MaskUpdaterCallback(kitId, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch });
   const callbacks: tf.Callback[] = [guard, maskUpdater];
   if (tuner) callbacks.push(tuner);
   if (settings.lr) callbacks.push(new LearningRateScheduleCallback(settings.lr, events));
@@ -251,7 +268,7 @@ function assembleKit(
 
   return {
     model, numClasses: k, unknownAware: settings.unknownAware, preset: settings.preset, seed: settings.seed,
-    sparsity: settings.sparsity, settings, schedule, outputKind, events, callbacks, container,
+    sparsity: settings.sparsity, settings, schedule, outputKind, output: output.index, events, callbacks, container,
     loss: state ? unknownAwareLoss(k, outputKind, state) : crossEntropy(outputKind),
     resumeEpoch: resume?.nextEpoch ?? 0,
     checkpoint,
@@ -273,14 +290,16 @@ function assembleKit(
         throw new MoonOptimizerError('this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper');
       }
       wrappedOptimizers.add(inner);
-      return new MaskedOptimizer(inner, masks, updater, kitId, weightDrop ? () => weightDrop.beforeStep() : undefined);
+      return new MaskedOptimizer(inner, masks, updater, kitId, {
+        phase,
+        requiresCallbacks: updater.changesMasks || settings.unknownAware || settings.lr !== undefined,
+        // Dense training (sparsity 0, masks that never change) steps the inner optimizer as a plain fit would.
+        passThrough: settings.sparsity === 0 && !updater.changesMasks && weightDrop === undefined,
+        beforeStep: weightDrop ? () => weightDrop.beforeStep() : undefined,
+      });
     },
-    labels(y: tf.Tensor): tf.Tensor2D {
-      if (settings.unknownAware) return padUnknownColumn(y, k);
-      if (!(y instanceof tf.Tensor) || y.rank !== 2 || y.shape[1] !== k) {
-        throw new MoonConfigError(`labels for this plain kit must be one-hot rows over numClasses = ${k}, got ${y instanceof tf.Tensor ? `shape [${y.shape}]` : typeof y}`);
-      }
-      return y as tf.Tensor2D;
+    labels(y: LabelInput): tf.Tensor2D {
+      return oneHotLabels(y, k, settings.unknownAware ? k + 1 : k);
     },
     async finalize(data?: tf.Tensor | FinalizeData, finalizeOptions?: { refreshBatchNorm?: boolean }): Promise<void> {
       if (!voter) {
@@ -293,7 +312,7 @@ function assembleKit(
       await voter.finalize(data, finalizeOptions);
     },
     monitor(monitorOptions): ReliabilityMonitor {
-      return new ReliabilityMonitor({ numClasses: k, from: outputKind, events, ece: settings.ece, ...monitorOptions });
+      return new ReliabilityMonitor({ numClasses: k, from: outputKind, output: output.index, events, ece: settings.ece, ...monitorOptions });
     },
     dispose(): void {
       updater.release();

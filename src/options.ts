@@ -55,9 +55,13 @@ export interface TunerOptions {
 
 /** The learning-rate schedule, as multipliers of the optimizer's initial learning rate. */
 export interface LearningRateOptions {
-  /** Multiplier at step 0. Default 1.2. */
-  start?: number;
+  /** Multiplier of the optimizer's learning rate at step 0. Default 1.2. */
+  startMultiplier?: number;
   /** Multiplier at the end of the cosine and over the averaging epochs. Default 0.08. */
+  endMultiplier?: number;
+  /** @deprecated 0.1 name of `startMultiplier` (kept for one release). */
+  start?: number;
+  /** @deprecated 0.1 name of `endMultiplier` (kept for one release). */
   end?: number;
 }
 
@@ -97,12 +101,20 @@ export interface MoonOptions {
   unknownAware?: boolean;
   /** 'recommended' (default) or 'as-released' (reproduces the reference code; see docs/method.md). */
   preset?: Preset;
-  /** What the model outputs; default: detected from the last layer's activation (softmax → probabilities). */
+  /**
+   * What the model outputs; default: detected from the layer that computes the output (a Softmax layer or
+   * activation 'softmax' → probabilities, 'linear' → logits; anything else must be given here).
+   */
   from?: OutputKind;
+  /** For a model with several outputs: the classifier's output, by index or name. Required there. */
+  output?: number | string;
   mask?: MaskOptions;
   tuner?: TunerOptions;
-  /** The learning-rate schedule, or false to leave the learning rate alone. */
-  lr?: LearningRateOptions | false;
+  /**
+   * The learning-rate schedule (multipliers of the optimizer's rate): true or an object turns it on, false off.
+   * Default: on for an unknown-aware kit (part of MOON), off for a plain kit (it leaves your learning rate alone).
+   */
+  lr?: LearningRateOptions | boolean;
   /** The voter, or false for none. */
   voter?: VoterOptions | false;
   /**
@@ -123,6 +135,58 @@ export interface MoonOptions {
 export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLayers' | 'decayHorizon'>> {
   denseLayers: MaskOptions['denseLayers'];
   decayHorizon: number | undefined;
+}
+
+/** The keys each options object accepts (plain-JS callers get no type check: a misspelt key must not be ignored). */
+export const OPTION_KEYS = {
+  createMoon: [
+    'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
+    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom',
+  ],
+  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon'],
+  tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
+  lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
+  voter: ['epochs', 'rule'],
+} as const;
+
+/**
+ * Throws a {@link MoonConfigError} when `value` (an options object) has a key outside `group`'s keys, naming the
+ * closest valid key and listing them all.
+ */
+export function rejectUnknownKeys(value: unknown, group: keyof typeof OPTION_KEYS): void {
+  if (value === null || typeof value !== 'object') return;
+  const valid: readonly string[] = OPTION_KEYS[group];
+  const unknown = Object.keys(value).filter((k) => !valid.includes(k));
+  if (unknown.length === 0) return;
+  const where = group === 'createMoon' ? 'createMoon options' : `options.${group}`;
+  const hints = unknown.map((k) => {
+    const close = closestKey(k, valid);
+    return close ? `"${k}" (did you mean "${close}"?)` : `"${k}"`;
+  });
+  throw new MoonConfigError(`${where} has unknown key${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}; valid keys: ${valid.join(', ')}`);
+}
+
+/** The valid key within edit distance 2 of `key`, if any. */
+function closestKey(key: string, valid: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of valid) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function describe(value: unknown): string {
@@ -154,6 +218,7 @@ export function requireNumberIn(name: string, value: unknown, lo: number, hi: nu
  * @param defaultHorizon the decay horizon to use when none is given (undefined: endStep − startStep)
  */
 export function resolveMaskOptions(mask: MaskOptions | undefined, defaultEndStep: number, defaultHorizon?: number): ResolvedMaskOptions {
+  rejectUnknownKeys(mask, 'mask');
   const m = mask ?? {};
   const interval = requireInteger('mask.interval', m.interval ?? 100, 1, 'the number of optimizer steps between mask updates');
   const startStep = requireInteger('mask.startStep', m.startStep ?? 0, 0);

@@ -3,7 +3,7 @@ import type { LearningRateSchedule } from './callbacks/learning-rate-schedule';
 import type { VoterSettings } from './callbacks/snapshot-voter';
 import { MoonConfigError } from './errors';
 import type { EceOptions } from './metrics/calibration';
-import { requireInteger, requireNumberIn, resolveMaskOptions, type MoonOptions, type Preset, type ResolvedMaskOptions } from './options';
+import { rejectUnknownKeys, requireInteger, requireNumberIn, resolveMaskOptions, type MoonOptions, type Preset, type ResolvedMaskOptions } from './options';
 
 /** Every setting of a kit, defaults and preset applied: what `createMoon` builds from, reported as `kit.settings`. */
 export interface MoonSettings {
@@ -37,6 +37,7 @@ const epochsFraction = (epochs: number, fraction: number) => Math.max(1, Math.ro
 
 /** Resolves and cross-checks every option; throws a typed error before anything is built. */
 export function resolveSettings(options: MoonOptions): MoonSettings {
+  rejectUnknownKeys(options, 'createMoon');
   const preset = options.preset ?? 'recommended';
   if (!(preset in PRESETS)) throw new MoonConfigError(`preset must be 'recommended' or 'as-released', got ${JSON.stringify(preset)}`);
   const p = PRESETS[preset];
@@ -68,8 +69,8 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
     preset, unknownAware, numClasses, epochs, stepsPerEpoch, sparsity, seed, mask,
     sparsifier: options.sparsifier ?? 'rigl',
     distribution: options.distribution ?? 'erk',
-    tuner: unknownAware ? resolveTuner(options, epochs) : undefined,
-    lr: resolveLearningRate(options, epochs, stepsPerEpoch, averagingEpochs),
+    tuner: unknownAware ? resolveTuner(options, epochs, stepsPerEpoch) : undefined,
+    lr: resolveLearningRate(options, unknownAware, epochs, stepsPerEpoch, averagingEpochs),
     voter: voterOn ? { firstEpoch: epochs - averagingEpochs, rule: resolveRule(options, p.rule), stepsPerEpoch } : undefined,
     randomMaskDpnum: resolveDpnum(options, p.dpnum),
     ece: p.ece,
@@ -81,6 +82,7 @@ function resolveAveraging(options: MoonOptions, epochs: number): number {
   if (v !== undefined && v !== false && (typeof v !== 'object' || v === null)) {
     throw new MoonConfigError(`voter must be an object ({ epochs, rule }) or false, got ${typeof v}`);
   }
+  rejectUnknownKeys(v, 'voter');
   const averaging = requireInteger('voter.epochs', (v || undefined)?.epochs ?? epochsFraction(epochs, 0.2), 1);
   if (averaging > epochs) {
     throw new MoonConfigError(`voter.epochs (${averaging}) is longer than the training (${epochs} epochs): average at most the last ${epochs} epochs`);
@@ -94,7 +96,8 @@ function resolveRule(options: MoonOptions, fallback: 'every-tenth' | 'first-tent
   return rule;
 }
 
-function resolveTuner(options: MoonOptions, epochs: number): TunerSettings & { ewmaMomentum: number } {
+function resolveTuner(options: MoonOptions, epochs: number, stepsPerEpoch: number): TunerSettings & { ewmaMomentum: number } {
+  rejectUnknownKeys(options.tuner, 'tuner');
   const t = options.tuner ?? {};
   const warmupEpochs = requireInteger('tuner.warmupEpochs', t.warmupEpochs ?? Math.min(epochsFraction(epochs, 0.05), epochs - 1), 1);
   if (warmupEpochs >= epochs) {
@@ -107,20 +110,35 @@ function resolveTuner(options: MoonOptions, epochs: number): TunerSettings & { e
   return {
     warmupEpochs,
     epochs,
+    stepsPerEpoch,
     initFactor: positive('tuner.initFactor', t.initFactor ?? 64),
     alphaFinal: requireNumberIn('tuner.alphaFinal', t.alphaFinal ?? 1, 0, Number.MAX_VALUE),
     ewmaMomentum: requireNumberIn('tuner.ewmaMomentum', t.ewmaMomentum ?? 0.05, 0, 1, true),
   };
 }
 
-function resolveLearningRate(options: MoonOptions, epochs: number, stepsPerEpoch: number, constantEpochs: number): LearningRateSchedule | undefined {
-  if (options.lr === false) return undefined;
-  if (options.lr !== undefined && (typeof options.lr !== 'object' || options.lr === null)) {
-    throw new MoonConfigError(`lr must be an object ({ start, end }) or false, got ${typeof options.lr}`);
+function resolveLearningRate(
+  options: MoonOptions,
+  unknownAware: boolean,
+  epochs: number,
+  stepsPerEpoch: number,
+  constantEpochs: number,
+): LearningRateSchedule | undefined {
+  const lr = options.lr ?? unknownAware; // part of MOON; a plain kit leaves the learning rate alone unless asked
+  if (lr === false) return undefined;
+  if (lr !== true && (typeof lr !== 'object' || lr === null)) {
+    throw new MoonConfigError(`lr must be true, false or an object ({ startMultiplier, endMultiplier }), got ${typeof lr}`);
   }
-  const start = requireNumberIn('lr.start', options.lr?.start ?? 1.2, 0, Number.MAX_VALUE, false, 'a multiplier of the optimizer learning rate');
-  const end = requireNumberIn('lr.end', options.lr?.end ?? 0.08, 0, Number.MAX_VALUE, false, 'a multiplier of the optimizer learning rate');
-  return { start, end, epochs, stepsPerEpoch, constantEpochs };
+  const given = lr === true ? {} : lr;
+  rejectUnknownKeys(given, 'lr');
+  const multiplier = (name: 'startMultiplier' | 'endMultiplier', alias: 'start' | 'end', fallback: number) => {
+    if (given[name] !== undefined && given[alias] !== undefined) {
+      throw new MoonConfigError(`lr.${name} and lr.${alias} (its deprecated name) are both given: pass lr.${name} only`);
+    }
+    const value = given[name] ?? given[alias] ?? fallback;
+    return requireNumberIn(`lr.${name}`, value, 0, Number.MAX_VALUE, false, 'a multiplier of the optimizer learning rate');
+  };
+  return { start: multiplier('startMultiplier', 'start', 1.2), end: multiplier('endMultiplier', 'end', 0.08), epochs, stepsPerEpoch, constantEpochs };
 }
 
 function resolveDpnum(options: MoonOptions, fallback: number): number {

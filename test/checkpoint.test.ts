@@ -141,7 +141,7 @@ describe('NaN guard', () => {
   });
 
   it('names the step in its message', async () => {
-    const kit = createMoon(options(buildMlp(3, 11), { preset: 'recommended', mask: { interval: 100 } }));
+    const kit = createMoon(options(buildMlp(3, 11), { preset: 'recommended', stepsPerEpoch: 2, mask: { interval: 100, endStep: 6 } }));
     kit.model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.05)), loss: kit.loss });
     const xs = tf.fill([40, 784], NaN);
     const labels = kit.labels(tf.oneHot(tf.tensor1d(Array.from({ length: 40 }, (_, i) => i % 10), 'int32'), 10).toFloat());

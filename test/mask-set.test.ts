@@ -61,7 +61,7 @@ describe('which kernels are masked', () => {
   const onCpu = process.env.TFJS_TEST_BACKEND === 'cpu' ? it : it.skip;
   onCpu('trains depthwise and separable kernels sparsely; emits mask:init once, at the first fit', async () => {
     const model = convModel();
-    const kit = kitFor(model, { sparsifier: 'set', mask: { interval: 1, endStep: 2 } });
+    const kit = kitFor(model, { sparsifier: 'set', epochs: 2, mask: { interval: 1, endStep: 2 } });
     const inits: unknown[] = [];
     kit.events.on('mask:init', (e) => inits.push(e));
     model.compile({ optimizer: kit.optimizer(tf.train.adam(0.01)), loss: 'categoricalCrossentropy' });

@@ -68,7 +68,7 @@ describe('presets', () => {
     expect([recommended.randomMaskDpnum, released.randomMaskDpnum]).toEqual([0, 100]);
     expect([recommended.ece, released.ece]).toEqual([{ variant: 'guo', bins: 15 }, { variant: 'reference', bins: 10 }]);
     // The shared defaults scale the reference's 100-epoch run: warm-up 5 epochs, averaging 20, lr 1.2 → 0.08.
-    expect(recommended.tuner).toEqual({ warmupEpochs: 5, epochs: 100, initFactor: 64, alphaFinal: 1, ewmaMomentum: 0.05 });
+    expect(recommended.tuner).toEqual({ warmupEpochs: 5, epochs: 100, stepsPerEpoch: 391, initFactor: 64, alphaFinal: 1, ewmaMomentum: 0.05 });
     expect(recommended.voter!.firstEpoch).toBe(80);
     expect(recommended.lr).toEqual({ start: 1.2, end: 0.08, epochs: 100, stepsPerEpoch: 391, constantEpochs: 20 });
   });
@@ -112,8 +112,8 @@ describe('bad MOON options get typed errors before anything is touched', () => {
     [{ tuner: { warmupEpochs: 10 } }, /tuner.warmupEpochs \(10\) must be less than epochs \(10\)/],
     [{ tuner: { initFactor: 0 } }, /tuner.initFactor must be a positive number/],
     [{ tuner: { ewmaMomentum: 2 } }, /tuner.ewmaMomentum must be a number in \[0, 1\]/],
-    [{ lr: { start: -1 } }, /lr.start must be a number/],
-    [{ lr: 'cosine' as never }, /lr must be an object \(\{ start, end \}\) or false/],
+    [{ lr: { start: -1 } }, /lr.startMultiplier must be a number/],
+    [{ lr: 'cosine' as never }, /lr must be true, false or an object \(\{ startMultiplier, endMultiplier \}\)/],
     [{ preset: 'paper' as never }, /preset must be 'recommended' or 'as-released'/],
     [{ randomMaskDpnum: 1 }, /randomMaskDpnum must be 0 \(off\) or an integer ≥ 2/],
     [{ epochs: 1 }, /an unknown-aware kit needs epochs ≥ 2/],
@@ -125,8 +125,10 @@ describe('bad MOON options get typed errors before anything is touched', () => {
     expect(make(options as Partial<MoonOptions>)).toThrow(message);
   });
 
-  it('integer labels', () => {
+  it('class ids outside [0, K) in a host array', () => {
     const kit = make({})();
-    expect(() => kit.labels(tf.tensor1d([1, 2], 'int32'))).toThrow(/integer labels .* one-hot encode them first/);
+    expect(() => kit.labels([1, 10])).toThrow(MoonConfigError);
+    expect(() => kit.labels([1, 10])).toThrow(/label 1 is 10: class ids must be integers in \[0, 10\)/);
+    expect(() => kit.labels([0.5])).toThrow(/label 0 is 0.5/);
   });
 });

@@ -37,7 +37,7 @@ describe('the masked optimizer wraps every common optimizer', () => {
   ] as [string, () => tf.Optimizer][])('%s: setLearningRate reaches the inner optimizer', async (_name, make) => {
     const model = buildMlp(3);
     const { xs, ys } = mnistSubset(2);
-    const kit = createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, sparsifier: 'static', unknownAware: false, lr: false });
+    const kit = createMoon({ model, numClasses: 10, epochs: 2, stepsPerEpoch: 1, sparsifier: 'static', unknownAware: false, lr: false });
     const wrapper = kit.optimizer(make());
     wrapper.setLearningRate(0);
     expect(wrapper.learningRate).toBe(0);

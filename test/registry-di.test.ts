@@ -10,6 +10,8 @@ import { buildMlp } from './helpers/models';
 /** A custom sparsifier: keeps the mask, counts its calls. */
 class CountingSparsifier extends StaticSparsifier {
   static calls = 0;
+  /** StaticSparsifier says it never changes masks (so the kit would never call it); this one wants every call. */
+  override readonly changesMasks = true;
   override updateMask(ctx: MaskUpdateContext): tf.Tensor {
     CountingSparsifier.calls++;
     return super.updateMask(ctx);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FitPhase } from '../src/plugins/fit/fit-phase';
 import { UnknownAwareState, unknownAwareLoss } from '../src/plugins/moon/unknown-aware-loss';
 
 const K = 3;
@@ -31,26 +32,27 @@ const oneHot = (width: number) => tf.oneHot(tf.tensor1d(labels, 'int32'), width)
 
 describe('unknown-aware loss', () => {
   it.each([0, 0.5, 8])('α = %p: equals the hand computation, from logits and from probabilities', (alpha) => {
-    const state = new UnknownAwareState(0.05);
+    const state = new UnknownAwareState(0.05, new FitPhase());
     state.alpha.assign(tf.scalar(alpha));
     const fromLogits = unknownAwareLoss(K, 'logits', state)(oneHot(K + 1), tf.tensor2d(logits));
-    expect(fromLogits.dataSync()[0]).toBeCloseTo(handLoss(alpha), 5);
+    expect(fromLogits.shape).toEqual([logits.length]); // per-sample losses: fit weights and averages them
+    expect(tf.mean(fromLogits).dataSync()[0]).toBeCloseTo(handLoss(alpha), 5);
     const probabilities = tf.softmax(tf.tensor2d(logits));
     const fromProbs = unknownAwareLoss(K, 'probabilities', state)(oneHot(K), probabilities); // K-wide labels are padded
-    expect(fromProbs.dataSync()[0]).toBeCloseTo(handLoss(alpha), 5);
+    expect(tf.mean(fromProbs).dataSync()[0]).toBeCloseTo(handLoss(alpha), 5);
     state.dispose();
   });
 
   it('α = 0 (warm-up) is plain cross-entropy over K+1 outputs', () => {
-    const state = new UnknownAwareState(0.05);
-    const loss = unknownAwareLoss(K, 'logits', state)(oneHot(K + 1), tf.tensor2d(logits)).dataSync()[0];
+    const state = new UnknownAwareState(0.05, new FitPhase());
+    const loss = tf.mean(unknownAwareLoss(K, 'logits', state)(oneHot(K + 1), tf.tensor2d(logits))).dataSync()[0];
     const ce = tf.losses.softmaxCrossEntropy(oneHot(K + 1), tf.tensor2d(logits)).dataSync()[0];
     expect(loss).toBeCloseTo(ce, 5);
     state.dispose();
   });
 
   it('raises the unknown output of a misclassified sample: ∂L/∂z_unknown < 0, matching the analytic derivative', () => {
-    const state = new UnknownAwareState(0.05);
+    const state = new UnknownAwareState(0.05, new FitPhase());
     state.alpha.assign(tf.scalar(8));
     const loss = unknownAwareLoss(K, 'logits', state);
     const z = tf.tensor2d([logits[1]]); // wrong: label 1, argmax 0
@@ -68,7 +70,7 @@ describe('unknown-aware loss', () => {
   });
 
   it('updates the EWMA of mean((1 − u)·CE) on training batches only', () => {
-    const state = new UnknownAwareState(0.05);
+    const state = new UnknownAwareState(0.05, new FitPhase());
     const loss = unknownAwareLoss(K, 'logits', state);
     const batch = (rows: number[][], ys: number[]) => {
       const e = rows.map((z) => z.map(Math.exp));
@@ -79,7 +81,7 @@ describe('unknown-aware loss', () => {
     };
     loss(oneHot(K + 1), tf.tensor2d(logits)); // not a training batch: no update
     expect(state.ewmaStarted).toBe(false);
-    state.inTrainingBatch = true;
+    state.phase.inTrainingStep = true;
     loss(oneHot(K + 1), tf.tensor2d(logits));
     const first = batch(logits, labels);
     expect(state.ewma.dataSync()[0]).toBeCloseTo(first, 5);
@@ -90,7 +92,7 @@ describe('unknown-aware loss', () => {
   });
 
   it('rejects labels and outputs of the wrong width', () => {
-    const state = new UnknownAwareState(0.05);
+    const state = new UnknownAwareState(0.05, new FitPhase());
     const loss = unknownAwareLoss(K, 'logits', state);
     expect(() => loss(oneHot(K + 1), tf.zeros([4, K]))).toThrow(/needs numClasses \+ 1 = 4 outputs, got 3/);
     expect(() => loss(tf.zeros([4, 7]), tf.zeros([4, K + 1]))).toThrow(/one-hot labels over 3 or 4 columns/);

@@ -46,9 +46,14 @@ describe('labels for a K+1 model', () => {
     expect(padUnknownColumn(k1, 2)).toBe(k1);
   });
 
-  it('rejects integer labels, with the fix in the message', () => {
-    expect(() => padUnknownColumn(tf.tensor1d([0, 1], 'int32'), 2)).toThrow(MoonConfigError);
-    expect(() => padUnknownColumn(tf.tensor1d([0, 1], 'int32'), 2)).toThrow(/integer labels .* one-hot encode them first/);
+  it('one-hot encodes class ids ([N], [N, 1], arrays) and casts int32 one-hot rows (tf.oneHot returns int32)', () => {
+    const expected = [[0, 1, 0], [1, 0, 0]];
+    for (const ids of [tf.tensor1d([1, 0], 'int32'), tf.tensor2d([[1], [0]]), [1, 0], tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2)]) {
+      const y = padUnknownColumn(ids, 2);
+      expect(y.dtype).toBe('float32');
+      expect(y.arraySync()).toEqual(expected);
+    }
+    expect(() => padUnknownColumn(tf.zeros([2, 5]), 2)).toThrow(MoonConfigError);
     expect(() => padUnknownColumn(tf.zeros([2, 5]), 2)).toThrow(/do not fit numClasses = 2/);
   });
 });

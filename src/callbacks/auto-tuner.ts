@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../plugins/owned-variable';
 import { MoonConfigError } from '../errors';
 import type { MoonEventBus } from '../events';
+import { epochOfStep } from '../plugins/fit/fit-phase';
 import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
 import type { PartState } from '../plugins/state';
 
@@ -15,13 +16,17 @@ export interface TunerSettings {
   readonly alphaFinal: number;
   /** Number of epochs of the run. */
   readonly epochs: number;
+  /** Optimizer steps per epoch: the epoch is derived from the optimizer's step count. */
+  readonly stepsPerEpoch: number;
 }
 
 /**
  * The auto-tuner of α, the strength of the unknown-aware loss. During the warm-up epochs α = 0 (plain cross-entropy)
  * while the loss keeps an EWMA of mean((1 − u)·CE). At the first epoch after warm-up, W, α = EWMA / initFactor;
  * then α moves linearly per epoch to alphaFinal at the last epoch: α_e = α_W + (e − W)·(alphaFinal − α_W)/(E − 1 − W).
- * Everything stays on the device; `tuner:alpha` reads two numbers per epoch only when someone listens.
+ * The epoch is the one the optimizer's step count is in, not `fit`'s own counter, so one `fit` call per epoch
+ * (without `initialEpoch`) follows the same ramp. Everything stays on the device; `tuner:alpha` reads two numbers
+ * per epoch only when someone listens.
  */
 export class AutoTunerCallback extends tf.Callback {
   /** α_W, and the per-epoch increment, set once at epoch W. */
@@ -42,8 +47,9 @@ export class AutoTunerCallback extends tf.Callback {
     super();
   }
 
-  override async onEpochBegin(epoch: number): Promise<void> {
-    const { warmupEpochs, initFactor, alphaFinal, epochs } = this.settings;
+  override async onEpochBegin(): Promise<void> {
+    const { warmupEpochs, initFactor, alphaFinal, epochs, stepsPerEpoch } = this.settings;
+    const epoch = epochOfStep(this.model.optimizer.iterations, stepsPerEpoch);
     if (epoch < warmupEpochs) {
       tf.tidy(() => this.state.alpha.assign(tf.scalar(0)));
       return;
@@ -69,18 +75,6 @@ export class AutoTunerCallback extends tf.Callback {
       const [alpha, ewma] = await Promise.all([this.state.alpha.data(), this.state.ewma.data()]);
       this.events.emit('tuner:alpha', { epoch, alpha: alpha[0], ewma: ewma[0] });
     }
-  }
-
-  override async onBatchBegin(): Promise<void> {
-    this.state.inTrainingBatch = true;
-  }
-
-  override async onBatchEnd(): Promise<void> {
-    this.state.inTrainingBatch = false; // validation batches that follow leave the EWMA alone
-  }
-
-  override async onTrainEnd(): Promise<void> {
-    this.state.inTrainingBatch = false;
   }
 
   /** α_W, the increment and the epoch W they were set at (the shared α/EWMA are saved by the loss state). */

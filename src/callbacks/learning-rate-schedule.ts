@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MoonEventBus } from '../events';
+import { epochOfStep } from '../plugins/fit/fit-phase';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
 import { getOptimizerLearningRate, setOptimizerLearningRate } from '../plugins/optimizer/optimizer-slots';
 
@@ -48,9 +49,10 @@ export class LearningRateScheduleCallback extends tf.Callback {
     this.current = undefined;
   }
 
-  override async onEpochBegin(epoch: number): Promise<void> {
-    const learningRate = this.rateAt(this.model.optimizer.iterations);
-    if (learningRate !== undefined) this.events.emit('lr:update', { epoch, learningRate });
+  override async onEpochBegin(): Promise<void> {
+    const step = this.model.optimizer.iterations;
+    const learningRate = this.rateAt(step);
+    if (learningRate !== undefined) this.events.emit('lr:update', { epoch: epochOfStep(step, this.schedule.stepsPerEpoch), learningRate });
   }
 
   override async onBatchBegin(): Promise<void> {

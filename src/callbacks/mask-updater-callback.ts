@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonModelError, MoonOptimizerError } from '../errors';
 import type { MoonEventBus } from '../events';
+import { epochOfStep, type FitPhase } from '../plugins/fit/fit-phase';
+import { checkFitAgainstPlan, type FitParams, type FitPlan } from '../plugins/fit/fit-plan';
 import type { MaskSet } from '../plugins/masks/mask-set';
 import type { MaskUpdater } from '../plugins/mask-updater';
 import { MaskedOptimizer, type NamedTensor } from '../plugins/optimizer/masked-optimizer';
@@ -9,7 +11,8 @@ import { MaskedOptimizer, type NamedTensor } from '../plugins/optimizer/masked-o
  * Schedules prune-and-grow inside `model.fit`. Before each batch it asks the updater whether the coming
  * optimizer step (counted by the optimizer wrapper, so a resumed run continues its schedule) is an update step
  * and arms it; after the batch it runs the update. It also checks, before the first batch, that the model is the
- * kit's and is compiled with the kit's optimizer wrapper, and emits `mask:init` once per kit.
+ * kit's, is compiled with the kit's optimizer wrapper (whose slots can be read when masks change) and that the fit
+ * matches the kit's plan; it marks the kit's callbacks as attached for the wrapper, and emits `mask:init` once per kit.
  */
 export class MaskUpdaterCallback extends tf.Callback {
   private initEmitted = false;
@@ -23,12 +26,16 @@ export class MaskUpdaterCallback extends tf.Callback {
    * @param masks the kit's mask set
    * @param updater the kit's prune-and-grow engine
    * @param events the kit's event bus
+   * @param phase the kit's fit state
+   * @param plan the epochs and steps per epoch the kit was created for
    */
   constructor(
     private readonly kitId: number,
     private readonly masks: MaskSet,
     private readonly updater: MaskUpdater,
     private readonly events: MoonEventBus,
+    private readonly phase: FitPhase,
+    private readonly plan: FitPlan,
   ) {
     super();
   }
@@ -51,14 +58,17 @@ export class MaskUpdaterCallback extends tf.Callback {
         tf.dispose(pending.map((w) => w.tensor));
       }
     }
+    if (this.updater.changesMasks) await this.assertSlotsReadable(wrapper);
+    checkFitAgainstPlan(this.params as FitParams, this.plan, wrapper.iterations);
+    this.phase.callbacksAttached = true;
     if (!this.initEmitted) {
       this.initEmitted = true;
       this.events.emit('mask:init', { layers: this.masks.view(), density: this.masks.density() });
     }
   }
 
-  override async onEpochEnd(epoch: number): Promise<void> {
-    this.completedEpochs = epoch + 1;
+  override async onEpochEnd(): Promise<void> {
+    this.completedEpochs = epochOfStep(this.wrapper().iterations, this.plan.stepsPerEpoch);
   }
 
   override async onBatchBegin(): Promise<void> {
@@ -71,7 +81,18 @@ export class MaskUpdaterCallback extends tf.Callback {
   }
 
   override async onTrainEnd(): Promise<void> {
+    this.phase.callbacksAttached = false;
     this.updater.release(); // a fit stopped between onBatchBegin and onBatchEnd leaves nothing behind
+  }
+
+  /** Mask updates zero optimizer slots at grown positions: fail before the first step if they cannot be read. */
+  private async assertSlotsReadable(wrapper: MaskedOptimizer): Promise<void> {
+    const error = await wrapper.slotProbe;
+    if (error === undefined) return;
+    throw new MoonOptimizerError(
+      `the kit cannot read the slots of ${wrapper.inner.getClassName()} through getWeights() (${error.message}), and mask ` +
+        `updates must zero them at grown positions: use sgd, momentum, adam, adagrad, adadelta or rmsprop, or sparsifier: 'static'`,
+    );
   }
 
   private wrapper(): MaskedOptimizer {

@@ -13,6 +13,12 @@ export class NanGuardCallback extends tf.Callback {
   private readonly firstBadStep = ownedVariable(() => tf.scalar(-1)) as tf.Variable<tf.Rank.R0>;
   private hostBadStep = -1;
 
+  /** Each fit starts clean: a diverged fit must not fail every later fit with the kit. */
+  override async onTrainBegin(): Promise<void> {
+    this.hostBadStep = -1;
+    tf.tidy(() => this.firstBadStep.assign(tf.scalar(-1)));
+  }
+
   override async onBatchEnd(_batch: number, logs?: tf.Logs): Promise<void> {
     const loss = logs?.loss as unknown;
     const step = this.model.optimizer?.iterations ?? 0;

@@ -28,6 +28,8 @@ export interface ReliabilityMonitorOptions {
   accuracyOver?: 'K+1' | 'K';
   /** Where to emit `reliability:epoch` (e.g. a kit's `events`). */
   events?: MoonEventBus;
+  /** For a model with several outputs: the classifier's output, by index or name (a kit's monitor sets it). */
+  output?: number | string;
 }
 
 /** Lower-case name with every run of other characters turned into '_', for log keys like `ood_mnist_auroc`. */
@@ -108,6 +110,21 @@ export class ReliabilityMonitor extends tf.Callback {
     return { epoch, accuracy: hits.reduce((s, h) => s + h, 0) / hits.length, ece, ood };
   }
 
+  /** The classifier's output among the model's predictions (the only one, or the one `output` names). */
+  private classifierOutput(predicted: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
+    if (!Array.isArray(predicted)) return predicted as tf.Tensor2D;
+    const names = this.model.outputNames;
+    const wanted = this.options.output;
+    const index = typeof wanted === 'number' ? wanted : names.indexOf(wanted as string);
+    if (wanted === undefined || index < 0 || index >= predicted.length) {
+      throw new MoonMetricError(
+        `the model has ${predicted.length} outputs (${names.map((n, i) => `${i}: "${n}"`).join(', ')}): ` +
+          `${wanted === undefined ? 'pass' : `${JSON.stringify(wanted)} is none of them; pass`} output (the classifier's index or name) to the monitor`,
+      );
+    }
+    return predicted[index] as tf.Tensor2D;
+  }
+
   /** Scores (and for the ID set: confidences and predictions) in batches of `batchSize`. */
   private pass(x: tf.Tensor, withPredictions: boolean): Pass {
     const n = x.shape[0];
@@ -118,7 +135,7 @@ export class ReliabilityMonitor extends tf.Callback {
     const out: Pass = { scores: new Float32Array(n), confidences: new Float32Array(m), topLabels: new Int32Array(m), predictions: new Int32Array(m) };
     for (let start = 0; start < n; start += size) {
       const count = Math.min(size, n - start);
-      const output = tf.tidy(() => this.model.predict(tf.slice(x, start, count)) as tf.Tensor2D);
+      const output = tf.tidy(() => this.classifierOutput(this.model.predict(tf.slice(x, start, count))));
       try {
         out.scores.set(score(output, { numClasses: k, from: this.options.from }), start);
         if (!withPredictions) continue;

@@ -5,6 +5,7 @@ import { MoonConfigError } from '../errors';
 import type { MoonEventBus } from '../events';
 import type { MaskSet } from '../plugins/masks/mask-set';
 import { findBatchNormLayers, refreshBatchNorm } from '../plugins/moon/batch-norm-refresh';
+import { epochOfStep } from '../plugins/fit/fit-phase';
 
 /**
  * When, within an averaging epoch of T batches, a snapshot is taken (k = max(1, floor(T / 10))):
@@ -19,7 +20,7 @@ export interface VoterSettings {
   /** Snapshots are taken in the epochs firstEpoch … epochs − 1 (0-based). */
   readonly firstEpoch: number;
   readonly rule: SnapshotRule;
-  /** Steps per epoch, used when fit does not say (fitDataset without batchesPerEpoch). */
+  /** Optimizer steps per epoch: a step's epoch and batch are derived from the optimizer's step count. */
   readonly stepsPerEpoch: number;
 }
 
@@ -40,13 +41,13 @@ export interface FinalizeData {
 /**
  * The voting scheme: an equal-weight running mean of the model's trainable weights over snapshots taken in the
  * last averaging epochs, written into the model by {@link finalize}. Snapshots are copies; the live variables are
- * never kept or disposed.
+ * never kept or disposed. A step's epoch and batch come from the optimizer's step count, so one `fit` call per
+ * epoch (without `initialEpoch`) averages the same snapshots as one long fit.
  */
 export class SnapshotVoterCallback extends tf.Callback {
   private average: tf.Variable[] = [];
   private sources: tf.Variable[] = [];
   private count = 0;
-  private epoch = 0;
   private finalized = false;
 
   constructor(
@@ -62,21 +63,15 @@ export class SnapshotVoterCallback extends tf.Callback {
     return this.count;
   }
 
-  override async onEpochBegin(epoch: number): Promise<void> {
-    this.epoch = epoch;
-  }
-
-  override async onBatchEnd(batch: number): Promise<void> {
-    if (this.finalized || this.epoch < this.settings.firstEpoch) return;
-    if (!isSnapshotBatch(batch, this.stepsPerEpoch(), this.settings.rule)) return;
+  override async onBatchEnd(): Promise<void> {
+    if (this.finalized) return;
+    const step = this.model.optimizer.iterations - 1; // the 0-based step this batch took
+    const { stepsPerEpoch, firstEpoch, rule } = this.settings;
+    const epoch = epochOfStep(step, stepsPerEpoch);
+    const batch = step - epoch * stepsPerEpoch;
+    if (epoch < firstEpoch || !isSnapshotBatch(batch, stepsPerEpoch, rule)) return;
     this.snapshot();
-    this.events.emit('voter:snapshot', { epoch: this.epoch, batch, count: this.count });
-  }
-
-  private stepsPerEpoch(): number {
-    const p = this.params as { samples?: number; batchSize?: number; steps?: number | null; batchesPerEpoch?: number };
-    if (p?.samples && p.batchSize) return Math.ceil(p.samples / p.batchSize);
-    return p?.steps ?? p?.batchesPerEpoch ?? this.settings.stepsPerEpoch;
+    this.events.emit('voter:snapshot', { epoch, batch, count: this.count });
   }
 
   /** avg ← avg + (w − avg)/(n + 1), starting from a copy of the first snapshot. */

@@ -100,6 +100,8 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const kit = createMoon({
     model, numClasses: k, epochs: config.epochs, stepsPerEpoch, seed: config.seed, preset: config.preset,
     unknownAware: config.moon, sparsity: dense ? 0 : config.sparsity, sparsifier: dense ? 'static' : config.method,
+    // The baseline trains with the same learning-rate schedule as MOON, so that the comparison isolates MOON.
+    lr: true,
     ...config.kit,
   });
   const alpha: number[] = [];

@@ -12,6 +12,51 @@ export interface ScoreOptions {
   from?: OutputKind;
 }
 
+/** What a kit tells about its model's output; a `MoonKit` is one, so `mspScore(output, kit)` works. */
+export interface OutputSource {
+  readonly numClasses: number;
+  readonly outputKind: OutputKind;
+}
+
+/** Score options from either form: `{ numClasses, from }`, or a kit (its numClasses and detected output kind). */
+function scoreOptions<T extends object>(options: (ScoreOptions | OutputSource) & T): ScoreOptions & T {
+  if (options !== null && typeof options === 'object' && 'outputKind' in options && !('from' in options)) {
+    return { ...options, from: options.outputKind };
+  }
+  return options as ScoreOptions & T;
+}
+
+/** Outputs of probabilities are checked to be in [0, 1] with rows summing to 1 within this tolerance. */
+const ROW_SUM_TOLERANCE = 1e-3;
+
+/**
+ * Runs `compute` on the output and reads the scores back; for probabilities, three statistics (min, max, largest
+ * row-sum deviation from 1) are read in the same transfer and checked, so logits passed as probabilities (the
+ * default) fail instead of giving meaningless scores.
+ */
+function readScores(out: tf.Tensor2D, options: ScoreOptions, scoreName: string, compute: () => tf.Tensor): Float32Array {
+  const n = out.shape[0];
+  if (n === 0) return new Float32Array(0);
+  const checkProbabilities = (options.from ?? 'probabilities') === 'probabilities';
+  const values = tf.tidy(() => {
+    const scores = compute();
+    if (!checkProbabilities) return scores;
+    const rowSumDeviation = tf.max(tf.abs(tf.sub(tf.sum(out, 1), 1)));
+    return tf.concat([scores, tf.stack([tf.min(out), tf.max(out), rowSumDeviation])]);
+  });
+  const data = values.dataSync() as Float32Array;
+  values.dispose();
+  if (!checkProbabilities) return data;
+  const [lo, hi, deviation] = data.subarray(n);
+  if (!(lo >= -1e-6 && hi <= 1 + 1e-6 && deviation <= ROW_SUM_TOLERANCE)) {
+    throw new MoonMetricError(
+      `${scoreName}: the output does not hold probabilities (values in [${lo}, ${hi}], a row sum off 1 by ${deviation}): ` +
+        `pass from: 'logits' for a linear head, or the kit, ${scoreName}(output, kit), so that the output kind comes from it`,
+    );
+  }
+  return data.slice(0, n);
+}
+
 /** Checks the output shape against numClasses and returns it as a 2-D tensor (the caller's tensor, not a copy). */
 function checkOutput(output: tf.Tensor, options: ScoreOptions, scoreName: string): tf.Tensor2D {
   if (!(output instanceof tf.Tensor) || output.rank !== 2) {
@@ -51,9 +96,10 @@ const known = (t: tf.Tensor2D, k: number): tf.Tensor2D => tf.slice(t, [0, 0], [-
  * Maximum softmax probability over the first K classes of the full softmax (the "unknown" mass, if any, stays in
  * the denominator): the reference post-processor's score. Higher = more in-distribution.
  */
-export function mspScore(output: tf.Tensor, options: ScoreOptions): Float32Array {
-  const out = checkOutput(output, options, 'mspScore');
-  return tf.tidy(() => tf.max(known(probabilities(out, options.from), options.numClasses), 1).dataSync() as Float32Array);
+export function mspScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+  const o = scoreOptions(options);
+  const out = checkOutput(output, o, 'mspScore');
+  return readScores(out, o, 'mspScore', () => tf.max(known(probabilities(out, o.from), o.numClasses), 1));
 }
 
 /**
@@ -62,32 +108,35 @@ export function mspScore(output: tf.Tensor, options: ScoreOptions): Float32Array
  * a per-sample constant: prefer `from: 'logits'` when the model can output them).
  * @param options.temperature T, default 1
  */
-export function energyScore(output: tf.Tensor, options: ScoreOptions & { temperature?: number }): Float32Array {
-  const out = checkOutput(output, options, 'energyScore');
-  const t = options.temperature ?? 1;
+export function energyScore(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }): Float32Array {
+  const o = scoreOptions(options);
+  const out = checkOutput(output, o, 'energyScore');
+  const t = o.temperature ?? 1;
   if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) {
     throw new MoonMetricError(`energyScore: temperature must be a positive number, got ${t}`);
   }
-  return tf.tidy(() => tf.mul(tf.logSumExp(tf.div(known(logits(out, options.from), options.numClasses), t), 1), t).dataSync() as Float32Array);
+  return readScores(out, o, 'energyScore', () => tf.mul(tf.logSumExp(tf.div(known(logits(out, o.from), o.numClasses), t), 1), t));
 }
 
 /** The largest of the K known logits (from probabilities: the largest known log-probability). */
-export function maxLogitScore(output: tf.Tensor, options: ScoreOptions): Float32Array {
-  const out = checkOutput(output, options, 'maxLogitScore');
-  return tf.tidy(() => tf.max(known(logits(out, options.from), options.numClasses), 1).dataSync() as Float32Array);
+export function maxLogitScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+  const o = scoreOptions(options);
+  const out = checkOutput(output, o, 'maxLogitScore');
+  return readScores(out, o, 'maxLogitScore', () => tf.max(known(logits(out, o.from), o.numClasses), 1));
 }
 
 /** 1 − p(unknown), the probability of the K known classes together. Needs a [N, K+1] output. */
-export function unknownScore(output: tf.Tensor, options: ScoreOptions): Float32Array {
-  const out = checkOutput(output, options, 'unknownScore');
-  if (out.shape[1] !== options.numClasses + 1) {
+export function unknownScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+  const o = scoreOptions(options);
+  const out = checkOutput(output, o, 'unknownScore');
+  if (out.shape[1] !== o.numClasses + 1) {
     throw new MoonMetricError(
-      `unknownScore needs an "unknown" column: the output has ${out.shape[1]} columns, expected numClasses + 1 = ${options.numClasses + 1}`,
+      `unknownScore needs an "unknown" column: the output has ${out.shape[1]} columns, expected numClasses + 1 = ${o.numClasses + 1}`,
     );
   }
-  return tf.tidy(() => {
-    const p = probabilities(out, options.from);
-    return tf.sub(1, tf.squeeze(tf.slice(p, [0, options.numClasses], [-1, 1]), [1])).dataSync() as Float32Array;
+  return readScores(out, o, 'unknownScore', () => {
+    const p = probabilities(out, o.from);
+    return tf.sub(1, tf.squeeze(tf.slice(p, [0, o.numClasses], [-1, 1]), [1]));
   });
 }
 
@@ -95,7 +144,7 @@ export function unknownScore(output: tf.Tensor, options: ScoreOptions): Float32A
 export type ScoreName = 'msp' | 'energy' | 'max-logit' | 'unknown';
 
 /** The built-in score called `name`. */
-export function scoreByName(name: ScoreName): (output: tf.Tensor, options: ScoreOptions) => Float32Array {
+export function scoreByName(name: ScoreName): (output: tf.Tensor, options: ScoreOptions | OutputSource) => Float32Array {
   const scores = { msp: mspScore, energy: energyScore, 'max-logit': maxLogitScore, unknown: unknownScore };
   const score = scores[name];
   if (score === undefined) {

@@ -3,7 +3,7 @@ import { MoonMaskError, MoonOptimizerError, MoonTrainingError } from '../errors'
 import type { MoonEventBus } from '../events';
 import { applyMask, type MaskEntry, type MaskSet } from './masks/mask-set';
 import type { GradientTap, NamedTensor } from './optimizer/masked-optimizer';
-import { scaleOptimizerSlots } from './optimizer/optimizer-slots';
+import { readOptimizerSlots, scaleSlots } from './optimizer/optimizer-slots';
 import type { RandomSource } from './random-source';
 import { dropFractionAt, isMaskUpdateStep, type MaskSchedule } from './schedules/drop-fraction';
 import type { Sparsifier } from './sparsifiers/sparsifier';
@@ -33,9 +33,14 @@ export class MaskUpdater implements GradientTap {
     private readonly events: MoonEventBus,
   ) {}
 
+  /** Whether the sparsifier ever changes a mask (false for static training: then no step is an update step). */
+  get changesMasks(): boolean {
+    return this.sparsifier.changesMasks !== false;
+  }
+
   /** Whether `step` (1-based) is scheduled for a mask update. */
   isDue(step: number): boolean {
-    return isMaskUpdateStep(step, this.schedule);
+    return this.changesMasks && isMaskUpdateStep(step, this.schedule);
   }
 
   /** Marks `step` as an update step: the optimizer wrapper will hand over its gradients instead of stepping. */
@@ -164,6 +169,8 @@ export class MaskUpdater implements GradientTap {
     optimizer: tf.Optimizer,
     step: number,
   ): Promise<void> {
+    // Read everything first: if the optimizer's slots cannot be read, no weight, mask or slot has changed yet.
+    const slots = await readOptimizerSlots(optimizer);
     const keep = new Map<string, tf.Tensor>();
     try {
       proposals.forEach((p) => {
@@ -176,7 +183,7 @@ export class MaskUpdater implements GradientTap {
           p.entry.mask.assign(p.mask);
         });
       });
-      await scaleOptimizerSlots(optimizer, keep);
+      scaleSlots(slots, keep);
     } finally {
       for (const t of keep.values()) t.dispose();
     }

@@ -10,7 +10,11 @@ import type { RandomSource } from '../random-source';
 import type { PartState } from '../state';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpointFiles, writeCheckpointFiles } from './checkpoint-files';
 
-/** What must be equal between the kit that wrote a checkpoint and the kit that resumes from it. */
+/**
+ * What must be equal between the kit that wrote a checkpoint and the kit that resumes from it: the task and the
+ * kit, and the run's length and every schedule (a resumed run with other epochs would mix the old α ramp with a new
+ * learning-rate and averaging plan).
+ */
 export interface KitIdentity {
   numClasses: number;
   unknownAware: boolean;
@@ -18,8 +22,13 @@ export interface KitIdentity {
   sparsity: number;
   sparsifier: string;
   distribution: string;
-  voter: boolean;
   randomMaskDpnum: number;
+  epochs: number;
+  stepsPerEpoch: number;
+  maskSchedule: Record<string, unknown>;
+  tuner: object | null;
+  lr: object | null;
+  voter: object | null;
 }
 
 /** The stateful parts of a kit. */

@@ -10,6 +10,8 @@ export interface EncodedWeight {
   encoding: SparseEncoding;
   /** Number of nonzero values stored (all of them for 'dense'). */
   nonzero: number;
+  /** The weight's dtype (float32, int32 or bool); absent in artifacts written before it was stored: float32. */
+  dtype?: string;
 }
 
 /** A TF.js weight spec (name, shape, dtype). */
@@ -55,14 +57,14 @@ export function encodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): 
     if (spec.dtype !== 'float32') {
       chunks.push(raw.slice());
       outSpecs.push({ ...spec });
-      weights.push({ name: spec.name, shape: spec.shape, encoding: 'dense', nonzero: n });
+      weights.push({ name: spec.name, shape: spec.shape, encoding: 'dense', nonzero: n, dtype: spec.dtype });
       continue;
     }
     const values = new Float32Array(raw.slice().buffer);
     let nnz = 0;
     for (const v of values) if (v !== 0) nnz++;
     const encoding = bestEncoding(n, nnz);
-    weights.push({ name: spec.name, shape: spec.shape, encoding, nonzero: encoding === 'dense' ? n : nnz });
+    weights.push({ name: spec.name, shape: spec.shape, encoding, nonzero: encoding === 'dense' ? n : nnz, dtype: 'float32' });
     if (encoding === 'dense') {
       chunks.push(raw.slice());
       outSpecs.push({ ...spec });
@@ -99,9 +101,13 @@ export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuff
   };
   for (const w of weights) {
     const n = w.shape.reduce((p, d) => p * d, 1);
+    const dtype = w.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
+      throw new MoonConfigError(`weight "${w.name}" has dtype ${JSON.stringify(dtype)}, which compact artifacts do not hold: float32, int32 or bool`);
+    }
     if (w.encoding === 'dense') {
-      chunks.push(take(4 * n)); // float32 or int32; bool weights do not occur in layers models
-      specs.push({ name: w.name, shape: w.shape, dtype: 'float32' });
+      chunks.push(take(n * (dtype === 'bool' ? 1 : 4)));
+      specs.push({ name: w.name, shape: w.shape, dtype });
       continue;
     }
     const where = new Int32Array(take(4 * (w.encoding === 'bitmask' ? Math.ceil(n / 32) : w.nonzero)).buffer);

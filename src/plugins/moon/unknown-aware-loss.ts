@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
 import type { PartState } from '../state';
+import type { FitPhase } from '../fit/fit-phase';
 import { MoonConfigError } from '../../errors';
 import type { OutputKind } from '../../metrics/scores';
 
@@ -20,11 +21,15 @@ export class UnknownAwareState {
   readonly ewma: tf.Variable = ownedVariable(() => tf.scalar(0));
   /** Whether the EWMA holds a value (the first training batch sets it outright). */
   ewmaStarted = false;
-  /** Set by the tuner around each training batch, so that validation batches leave the EWMA alone. */
-  inTrainingBatch = false;
 
-  /** @param ewmaMomentum μ, the weight of the newest batch (0.05 in the reference) */
-  constructor(readonly ewmaMomentum: number) {}
+  /**
+   * @param ewmaMomentum μ, the weight of the newest batch (0.05 in the reference)
+   * @param phase the kit's fit state: only training steps (marked by the optimizer wrapper) update the EWMA
+   */
+  constructor(
+    readonly ewmaMomentum: number,
+    readonly phase: FitPhase,
+  ) {}
 
   /** α, the EWMA and whether it has started. */
   exportState(): PartState {
@@ -57,20 +62,23 @@ function labelsOverKPlus1(yTrue: tf.Tensor, numClasses: number): tf.Tensor {
  * The unknown-aware loss of the reference code (`extra_c_loss`), per sample i with h_i the cross-entropy over all
  * K+1 outputs and u_i = min(p_i(unknown), 1 − 1e-7):
  *
- *   L = mean_i h_i · w_i,   w_i = 1 if argmax over all K+1 outputs is the label, else 1 + α / (1 + α·u_i).
+ *   L_i = h_i · w_i,   w_i = 1 if argmax over all K+1 outputs is the label, else 1 + α / (1 + α·u_i).
+ *
+ * It returns the per-sample losses [B]; `fit` weights them (classWeight) and takes the mean, as for its own losses.
  *
  * The gradient flows through u_i (that is what teaches the unknown output: descent raises u on misclassified
  * samples) but not through the correctness indicator (built from argMax/oneHot, whose gradients are zero). With
- * α = 0 (warm-up) the loss is plain cross-entropy. On training batches it also updates the EWMA the tuner reads.
+ * α = 0 (warm-up) the loss is plain cross-entropy. On training steps it also updates the EWMA the tuner reads,
+ * from the batch mean of (1 − u)·h (unweighted by classWeight, as in the reference).
  *
- * @returns a loss function `(yTrue, yPred) => scalar` for `model.compile({ loss })`.
+ * @returns a loss function `(yTrue, yPred) => losses [B]` for `model.compile({ loss })`.
  */
 export function unknownAwareLoss(
   numClasses: number,
   from: OutputKind,
   state: UnknownAwareState,
-): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
-  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar => {
+): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D {
+  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D => {
     if (yPred.shape[yPred.rank - 1] !== numClasses + 1) {
       throw new MoonConfigError(
         `the unknown-aware loss needs numClasses + 1 = ${numClasses + 1} outputs, got ${yPred.shape[yPred.rank - 1]}: add one unit to the last layer (addUnknownHead(model))`,
@@ -86,8 +94,8 @@ export function unknownAwareLoss(
     const alpha = state.alpha;
     const wrongWeight = tf.add(1, tf.div(alpha, tf.add(1, tf.mul(alpha, unknown))));
     const weight = tf.add(correct, tf.mul(tf.sub(1, correct), wrongWeight));
-    if (state.inTrainingBatch) updateEwma(state, crossEntropy, unknown);
-    return tf.mean(tf.mul(crossEntropy, weight)) as tf.Scalar;
+    if (state.phase.inTrainingStep) updateEwma(state, crossEntropy, unknown);
+    return tf.mul(crossEntropy, weight) as tf.Tensor1D;
   };
 }
 

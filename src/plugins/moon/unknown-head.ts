@@ -1,26 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError, MoonModelError } from '../../errors';
+import { MoonModelError } from '../../errors';
+import { oneHotLabels, type LabelInput } from '../labels';
 
 /**
- * Labels for a K+1-output model: one-hot rows over K get a zero "unknown" column; rows over K+1 are returned as
- * they are (the same tensor). No training sample is ever labelled "unknown".
+ * Labels for a K+1-output model: one-hot rows over K (any numeric dtype) get a zero "unknown" column; integer class
+ * ids ([N] or [N, 1], or an array) are one-hot encoded first; float32 rows over K+1 are returned as they are (the
+ * same tensor). No training sample is ever labelled "unknown". `kit.labels` does the same for its kit.
  */
-export function padUnknownColumn(labels: tf.Tensor, numClasses: number): tf.Tensor2D {
-  if (!(labels instanceof tf.Tensor)) {
-    throw new MoonConfigError('labels must be a tf.Tensor of one-hot rows, e.g. tf.oneHot(intLabels, numClasses)');
-  }
-  if (labels.rank === 1 || labels.dtype === 'int32') {
-    throw new MoonConfigError(
-      `integer labels (shape [${labels.shape}], dtype ${labels.dtype}) cannot carry the "unknown" column: one-hot encode ` +
-        `them first, e.g. kit.labels(tf.oneHot(labels, ${numClasses}).toFloat())`,
-    );
-  }
-  const width = labels.shape[labels.rank - 1];
-  if (labels.rank === 2 && width === numClasses + 1) return labels as tf.Tensor2D;
-  if (labels.rank === 2 && width === numClasses) return tf.tidy(() => tf.pad(labels, [[0, 0], [0, 1]]) as tf.Tensor2D);
-  throw new MoonConfigError(
-    `labels of shape [${labels.shape}] do not fit numClasses = ${numClasses}: pass one-hot rows over ${numClasses} (padded here) or ${numClasses + 1} columns`,
-  );
+export function padUnknownColumn(labels: LabelInput, numClasses: number): tf.Tensor2D {
+  return oneHotLabels(labels, numClasses, numClasses + 1);
 }
 
 /**

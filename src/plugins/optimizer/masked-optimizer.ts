@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonModelError } from '../../errors';
+import { MoonConfigError, MoonModelError } from '../../errors';
+import type { FitPhase } from '../fit/fit-phase';
 import { applyMask, type MaskSet } from '../masks/mask-set';
-import { getOptimizerLearningRate, setOptimizerLearningRate } from './optimizer-slots';
+import { getOptimizerLearningRate, probeOptimizerSlots, setOptimizerLearningRate } from './optimizer-slots';
 
 /** A gradient or an optimizer weight with the name of its variable (tfjs-core's NamedTensor). */
 export interface NamedTensor {
@@ -18,6 +19,21 @@ export interface GradientTap {
   isArmedFor(step: number): boolean;
   /** Receives the dense gradients of the masked kernels on an update step (the tap clones what it keeps). */
   receiveGradients(gradients: readonly NamedTensor[]): void;
+}
+
+/** How a wrapper takes part in the kit's fit. */
+export interface WrapperContext {
+  /** The kit's fit state: the wrapper marks training steps in it and reads whether the kit's callbacks run. */
+  readonly phase: FitPhase;
+  /**
+   * Whether a step without the kit's callbacks is an error: true when the kit has schedules that only its callbacks
+   * drive (mask updates, the auto-tuner, the voter, the learning-rate schedule).
+   */
+  readonly requiresCallbacks: boolean;
+  /** Runs before each inner step (the as-released random weight drop). */
+  readonly beforeStep?: () => void;
+  /** Dense training (all masks full and never changing): gradients go to the inner optimizer untouched. */
+  readonly passThrough?: boolean;
 }
 
 /**
@@ -46,28 +62,51 @@ export class MaskedOptimizer extends tf.Optimizer {
   readonly baseLearningRate: number | undefined;
 
   /**
+   * Resolves to an error when the inner optimizer's slots cannot be read through `getWeights()` (Adamax), which
+   * the kit needs to zero slots at grown positions; the mask-updater callback reports it before the first step.
+   */
+  readonly slotProbe: Promise<Error | undefined>;
+
+  /**
    * @param inner the user's optimizer; the wrapper owns it from now on
    * @param masks the kit's mask set
    * @param tap the kit's mask updater
    * @param kitId identifies the kit that built this wrapper
-   * @param beforeStep runs before each inner step (the as-released random weight drop)
+   * @param context the kit's fit state and what the wrapper must check
    */
   constructor(
     readonly inner: tf.Optimizer,
     private readonly masks: MaskSet,
     private readonly tap: GradientTap,
     readonly kitId: number,
-    private readonly beforeStep?: () => void,
+    private readonly context: WrapperContext,
   ) {
     super();
     this.baseLearningRate = getOptimizerLearningRate(inner);
+    this.slotProbe = probeOptimizerSlots(inner);
+  }
+
+  /**
+   * `model.fit` computes every training step's gradients here (through `minimize`), and only training steps:
+   * the loss sees `phase.inTrainingStep` set, so validation batches never feed the auto-tuner's EWMA.
+   */
+  override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    if (varList !== undefined) this.assertOwnModel(varList.map((v) => v.name));
+    this.assertCallbacksAttached();
+    this.context.phase.inTrainingStep = true;
+    try {
+      return super.computeGradients(f, varList);
+    } finally {
+      this.context.phase.inTrainingStep = false;
+    }
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const gradients = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
-    this.assertOwnModel(gradients);
+    this.assertOwnModel(gradients.map((g) => g.name));
+    this.assertCallbacksAttached();
     const step = this.iterations_ + 1;
     if (this.tap.isArmedFor(step)) {
       this.tap.receiveGradients(gradients.filter((g) => this.masks.entryFor(g.name) !== undefined));
@@ -78,7 +117,11 @@ export class MaskedOptimizer extends tf.Optimizer {
   }
 
   private maskedStep(gradients: readonly NamedTensor[]): void {
-    this.beforeStep?.();
+    if (this.context.passThrough) {
+      this.inner.applyGradients(gradients as NamedTensor[]);
+      return;
+    }
+    this.context.beforeStep?.();
     tf.tidy(() => {
       const masked = gradients.map(({ name, tensor }) => {
         const entry = this.masks.entryFor(name);
@@ -92,9 +135,21 @@ export class MaskedOptimizer extends tf.Optimizer {
     });
   }
 
+  /**
+   * Fails when the kit's callbacks are not in this fit: RigL would silently become static training and MOON plain
+   * cross-entropy (TFMOT fails the same way without its UpdatePruningStep).
+   */
+  private assertCallbacksAttached(): void {
+    if (!this.context.requiresCallbacks || this.context.phase.callbacksAttached) return;
+    throw new MoonConfigError(
+      "the kit's optimizer is stepping but the kit's callbacks are not in this fit, so masks would never update and " +
+        "MOON's tuner, voter and learning-rate schedule would not run: pass them, model.fit(x, y, { …, callbacks: [...kit.callbacks] })",
+    );
+  }
+
   /** Fails when none of the trained variables is one of the kit's kernels: the kit was built for another model. */
-  private assertOwnModel(gradients: readonly NamedTensor[]): void {
-    if (this.masks.entries.length === 0 || gradients.some((g) => this.masks.entryFor(g.name) !== undefined)) return;
+  private assertOwnModel(variableNames: readonly string[]): void {
+    if (this.masks.entries.length === 0 || variableNames.some((name) => this.masks.entryFor(name) !== undefined)) return;
     throw new MoonModelError(
       `the optimizer of this kit is training a model that does not hold the kit's kernels ` +
         `(${this.masks.entries.map((e) => e.kernel.variable.name).slice(0, 3).join(', ')}, …): ` +

@@ -1,26 +1,50 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** An optimizer slot variable and the name of the variable it belongs to (`<variable>/<slot>`). */
+export interface OptimizerSlot {
+  readonly owner: string;
+  readonly slot: tf.Variable;
+}
+
 /**
- * Multiplies, in place, every optimizer slot (momentum, Adam m/v, RMSProp rms/momentum/mg, Adagrad accumulator,
- * Adadelta accumulators, …) of each variable named in `keep` by its tensor. TF.js keeps slots in private fields,
- * but the public `getWeights()` returns the live slot variables, named `<variable>/<slot>`. Slots that do not
- * exist yet (they are created at the first step) need nothing.
+ * Reads the live slot variables of `optimizer` through its public `getWeights()` (which names them
+ * `<variable>/<slot>`); the fresh iteration scalar it allocates is freed. Throws whatever `getWeights()` throws
+ * (Adamax has none), before the caller has changed anything.
  */
-export async function scaleOptimizerSlots(optimizer: tf.Optimizer, keep: ReadonlyMap<string, tf.Tensor>): Promise<void> {
+export async function readOptimizerSlots(optimizer: tf.Optimizer): Promise<OptimizerSlot[]> {
   const weights = await optimizer.getWeights();
+  const slots: OptimizerSlot[] = [];
   for (const w of weights) {
-    if (w.name === 'iter') {
-      w.tensor.dispose(); // getWeights() allocates a fresh iteration scalar on every call
-      continue;
-    }
     const slash = w.name.lastIndexOf('/');
-    const factor = slash > 0 ? keep.get(w.name.slice(0, slash)) : undefined;
-    if (factor === undefined || !tf.util.arraysEqual(w.tensor.shape, factor.shape)) continue;
-    const slot = w.tensor as tf.Variable;
+    if (w.name === 'iter') w.tensor.dispose(); // getWeights() allocates a fresh iteration scalar on every call
+    else if (slash > 0) slots.push({ owner: w.name.slice(0, slash), slot: w.tensor as tf.Variable });
+  }
+  return slots;
+}
+
+/**
+ * Multiplies, in place, each slot whose owner is named in `keep` by its tensor (slots of another shape, or of
+ * variables not named, are left alone). Synchronous: read the slots first, then change weights, masks and slots.
+ */
+export function scaleSlots(slots: readonly OptimizerSlot[], keep: ReadonlyMap<string, tf.Tensor>): void {
+  for (const { owner, slot } of slots) {
+    const factor = keep.get(owner);
+    if (factor === undefined || !tf.util.arraysEqual(slot.shape, factor.shape)) continue;
     tf.tidy(() => {
       slot.assign(tf.mul(slot, factor));
     });
   }
+}
+
+/**
+ * Whether `optimizer`'s slots can be read; resolves to the error `getWeights()` raised, or undefined. Never
+ * rejects (an unhandled rejection would crash Node before the kit can report it).
+ */
+export function probeOptimizerSlots(optimizer: tf.Optimizer): Promise<Error | undefined> {
+  return readOptimizerSlots(optimizer).then(
+    () => undefined,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
 }
 
 /** An optimizer whose learning rate TF.js stores in a plain field (Adam, RMSProp, Adagrad, Adadelta, Adamax). */

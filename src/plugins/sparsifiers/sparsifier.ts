@@ -37,6 +37,11 @@ export interface MaskUpdateContext {
 export interface Sparsifier {
   /** Whether {@link MaskUpdateContext.gradient} must be filled (it costs one gradient copy per update). */
   readonly needsGradients: boolean;
+  /**
+   * false when the sparsifier never changes a mask (static sparse training): the kit then schedules no mask
+   * update, so no optimizer step is replaced by one. Default (undefined): true.
+   */
+  readonly changesMasks?: boolean;
   /** Returns the new 0/1 mask (float32, same shape as `context.mask`). */
   updateMask(context: MaskUpdateContext): tf.Tensor;
 }

@@ -6,6 +6,7 @@ import type { MaskUpdateContext, Sparsifier } from './sparsifier';
 @injectable()
 export class StaticSparsifier implements Sparsifier {
   readonly needsGradients = false;
+  readonly changesMasks: boolean = false;
 
   updateMask(ctx: MaskUpdateContext): tf.Tensor {
     return tf.clone(ctx.mask);
