@@ -14,16 +14,19 @@ import { reportCommand } from './report';
 import { METHODS, RUN_DEFAULTS, type Method, type RunConfig } from './train';
 import { trainCommand } from './train-command';
 
-const { Command, Option, InvalidArgumentError } = requireOptional<typeof Commander>('commander');
+/** commander, loaded when the program is built (inside main's error handling: it is an optional peer). */
+const commander = (): typeof Commander => requireOptional<typeof Commander>('commander');
+/** An argument error commander prints as one line. */
+const invalid = (message: string): Error => new (commander().InvalidArgumentError)(message);
 
 const integer = (min: number) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min) throw invalid(`expected an integer ≥ ${min}`);
   return n;
 };
 const fraction = (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a number in [0, 1)');
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw invalid('expected a number in [0, 1)');
   return n;
 };
 const kitJson = (value: string): RunConfig['kit'] => {
@@ -35,12 +38,12 @@ const kitJson = (value: string): RunConfig['kit'] => {
     if (unknown.length > 0) throw new Error(`unknown keys ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
     return parsed as RunConfig['kit'];
   } catch (error) {
-    throw new InvalidArgumentError(`expected a JSON object of createMoon options: ${(error as Error).message}`);
+    throw invalid(`expected a JSON object of createMoon options: ${(error as Error).message}`);
   }
 };
 const positive = (value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  if (!Number.isFinite(n) || n <= 0) throw invalid('expected a positive number');
   return n;
 };
 
@@ -68,6 +71,7 @@ interface TrainOptions {
 
 /** Builds the program (exported for tests: parsing without running). */
 export function buildProgram(): Commander.Command {
+  const { Command, Option } = commander();
   const program = new Command('tfjs-moon')
     .description('Unknown-aware sparse training (MOON) for TensorFlow.js: train, benchmark and report')
     .exitOverride()
@@ -132,7 +136,12 @@ export function buildProgram(): Commander.Command {
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    const program = buildProgram();
+    if (argv.length === 0) {
+      process.stdout.write(program.helpInformation()); // no command: the full help, not commander's one-line error
+      return 0;
+    }
+    await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     const e = error as Error & { code?: string; exitCode?: number };

