@@ -25,11 +25,13 @@ describe('the README', () => {
   });
 
   it('usage example trains a 90%-sparse unknown-aware model on real digits and prints its OOD metrics', async () => {
-    const { xs, ys } = mnistSubset(20);
+    const { xs: all, ys, labels } = mnistSubset(30);
+    const xs = all.slice(0, 200) as tf.Tensor2D;
+    const xTest = all.slice(200, 100) as tf.Tensor2D; // held out
     const xOod = tf.randomUniform([30, 784], 0, 1, 'float32', 1) as tf.Tensor2D;
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const table = jest.spyOn(console, 'table').mockImplementation(() => undefined);
-    const { model, kit } = await trainMoon(xs, ys, xOod, 3);
+    const { model, kit } = await trainMoon({ xs, ids: labels.slice(0, 200) }, xTest, xOod, 10, 3);
     expect(table).toHaveBeenCalledTimes(1); // the per-layer density table
     const printed = log.mock.calls.map((c) => c[0]);
     expect(printed.filter((p) => typeof p === 'string' && p.startsWith('epoch ')).length).toBe(2); // α at epochs 1 and 2
@@ -39,7 +41,7 @@ describe('the README', () => {
     table.mockRestore();
     const total = kit.masks.reduce((s, m) => s + m.total, 0);
     expect(kit.masks.reduce((s, m) => s + m.active, 0)).toBe(Math.round(0.1 * total));
-    tf.dispose([xs, ys, xOod]);
+    tf.dispose([all, xs, ys, xTest, xOod]);
     kit.dispose();
     model.dispose();
   });
