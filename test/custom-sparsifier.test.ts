@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, SeededRandom } from '../src';
+import { createMoon, registerSparsifier, SeededRandom } from '../src';
 import { SaliencySparsifier } from '../examples/custom-sparsifier';
 import { mnistSubset } from './helpers/data';
 import { buildMlp, expectExactMasks } from './helpers/models';
@@ -38,6 +38,26 @@ describe('the custom sparsifier of docs/custom-sparsifier.md', () => {
     await model.fit(xs, ys, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
     expect(grown).toBeGreaterThan(0);
     expectExactMasks(kit, planned);
+    tf.dispose([xs, ys]);
+  });
+
+  it('a plain JavaScript-style class (no decorators, no constructor arguments) registers and trains', async () => {
+    let calls = 0;
+    class KeepMask {
+      needsGradients = false;
+      updateMask(ctx: { mask: tf.Tensor }): tf.Tensor {
+        calls++;
+        return tf.clone(ctx.mask);
+      }
+    }
+    registerSparsifier('plain-js-keep', KeepMask);
+    const model = buildMlp(8);
+    const { xs, ys } = mnistSubset(2);
+    const kit = createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, sparsifier: 'plain-js-keep', unknownAware: false, mask: { interval: 1, endStep: 1 } });
+    model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.1)), loss: kit.loss });
+    await model.fit(xs, ys, { epochs: 1, batchSize: 20, verbose: 0, callbacks: [...kit.callbacks] });
+    expect(calls).toBe(3); // one update step, three masked layers
+    kit.dispose();
     tf.dispose([xs, ys]);
   });
 });
