@@ -54,6 +54,14 @@ describe('datasets', () => {
     expect(again.test.count).toBe(100);
   });
 
+  it('MNIST-6 trains on the same data in the same order whether or not the optional Fashion-MNIST OOD set is installed', () => {
+    const without = loadExperiment('mnist6', { seed: 3, dataDir: '/nonexistent', trainLimit: 300, testLimit: 20 });
+    const withFashion = loadExperiment('mnist6', { seed: 3, dataDir: fakeFashion(40), trainLimit: 300, testLimit: 20 }); // subsampled: draws
+    expect(withFashion.ood.map((o) => o.name)).toEqual(['mnist-6-9', 'fashion-mnist']);
+    expect(Array.from(withFashion.train.labels)).toEqual(Array.from(without.train.labels));
+    expect(withFashion.train.x).toEqual(without.train.x);
+  });
+
   it('Fashion-MNIST from IDX files, with MNIST and noise OOD sets as large as the test set', () => {
     const dir = fakeFashion(40);
     const e = loadExperiment('fashion-mnist', { seed: 1, dataDir: dir });

@@ -171,7 +171,9 @@ export function loadExperiment(name: string, options: ExperimentOptions): Experi
     const ood = [{ name: 'mnist-6-9', set: limit(filterLabels(test, (l) => l >= 6), options.testLimit, random) }];
     if (fashionAvailable(dataDir)) ood.push({ name: 'fashion-mnist', set: limit(loadFashion(dataDir, 't10k'), options.testLimit ?? idTest.count, random) });
     else notes.push(`Fashion-MNIST OOD set skipped: not found in ${dataDir} (sudo apt-get install dataset-fashion-mnist)`);
-    const trainSet = shuffled(limit(idTrain, options.trainLimit, random) as Experiment['train'], random);
+    // The training order has a stream of its own: which optional OOD sets are installed must not change training.
+    const trainRandom = new SeededRandom(options.seed);
+    const trainSet = shuffled(limit(idTrain, options.trainLimit, trainRandom) as Experiment['train'], trainRandom);
     return { name, numClasses: 6, train: trainSet, test: idTest, ood, notes };
   }
   if (name === 'fashion-mnist') {
