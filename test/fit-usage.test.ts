@@ -202,9 +202,16 @@ describe('one fit call per epoch', () => {
     const whole = await train(async (kit, x, y) => {
       await kit.model.fit(x, y, { ...args, epochs: 4, callbacks: [...kit.callbacks] });
     });
+    const tensors: number[] = [];
     const perEpoch = await train(async (kit, x, y) => {
-      for (let e = 0; e < 4; e++) await kit.model.fit(x, y, { ...args, epochs: 1, callbacks: [...kit.callbacks] });
+      for (let e = 0; e < 4; e++) {
+        await kit.model.fit(x, y, { ...args, epochs: 1, callbacks: [...kit.callbacks] });
+        tensors.push(tf.memory().numTensors);
+      }
     });
+    // Flat across fit calls, but for the voter's running average, allocated once at its first snapshot (epoch 2).
+    expect(tensors[1]).toBe(tensors[0]);
+    expect(tensors[3]).toBe(tensors[2]);
     expect(whole.alphas.map((a) => a.epoch)).toEqual([1, 2, 3]);
     expect(perEpoch.alphas).toEqual(whole.alphas);
     expect(perEpoch.snapshots).toEqual(whole.snapshots);
