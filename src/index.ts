@@ -34,9 +34,12 @@ export { SeededRandom, type RandomSource } from './plugins/random-source';
 export { dropFractionAt, isMaskUpdateStep, type MaskSchedule, type DropFractionDecay } from './plugins/schedules/drop-fraction';
 export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
 
-export { mspScore, energyScore, maxLogitScore, unknownScore, type ScoreOptions, type ScoreName, type OutputKind } from './metrics/scores';
+export {
+  mspScore, energyScore, maxLogitScore, unknownScore, mspScoreAsync, energyScoreAsync, maxLogitScoreAsync, unknownScoreAsync,
+  type ScoreOptions, type ScoreName, type OutputKind, type OutputSource,
+} from './metrics/scores';
 export { auroc, aupr, fprAtTpr, oodMetrics, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
-export { expectedCalibrationError, accuracy, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
+export { expectedCalibrationError, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './metrics/sparsity-report';
 export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';

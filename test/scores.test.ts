@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { energyScore, maxLogitScore, MoonMetricError, mspScore, unknownScore } from '../src';
+import {
+  accuracy, accuracyAsync, energyScore, energyScoreAsync, maxLogitScore, maxLogitScoreAsync, MoonMetricError, mspScore, mspScoreAsync,
+  unknownScore, unknownScoreAsync, type ScoreOptions,
+} from '../src';
 
 // Two samples, K = 2 known classes + "unknown": logits [1, 2, 0] and [0, 0, 3].
 const rows = [[1, 2, 0], [0, 0, 3]];
@@ -48,5 +51,26 @@ describe('bad input to scores', () => {
     expect(() => mspScore(output, undefined as never)).toThrow(/needs options/);
     expect(() => mspScore(tf.tensor1d([1, 2]), { numClasses: 1 })).toThrow(/2-D output tensor/);
     output.dispose();
+  });
+});
+
+describe('asynchronous forms (no synchronous device read: WebGPU in Node has none)', () => {
+  it('each score, and accuracy, equal their synchronous form', async () => {
+    const logits = tf.tensor2d([[2, 0.5, -1, 0.2], [0, 3, 0.1, -2], [1, 1, 1, 4]]);
+    const probs = tf.softmax(logits);
+    const pairs: [(o: tf.Tensor, opt: ScoreOptions) => Float32Array, (o: tf.Tensor, opt: ScoreOptions) => Promise<Float32Array>][] = [
+      [mspScore, mspScoreAsync], [energyScore, energyScoreAsync], [maxLogitScore, maxLogitScoreAsync], [unknownScore, unknownScoreAsync],
+    ];
+    for (const [sync, async] of pairs) {
+      for (const [output, from] of [[logits, 'logits'], [probs, 'probabilities']] as const) {
+        expect(Array.from(await async(output, { numClasses: 3, from }))).toEqual(Array.from(sync(output, { numClasses: 3, from })));
+      }
+    }
+    await expect(mspScoreAsync(logits, { numClasses: 3 })).rejects.toThrow(/mspScoreAsync: the output does not hold probabilities/);
+    const labels = tf.tensor1d([0, 1, 2], 'int32');
+    expect(await accuracyAsync(probs, labels, { numClasses: 3 })).toBe(accuracy(probs, labels, { numClasses: 3 }));
+    expect(await accuracyAsync(probs, [0, 1, 3], { numClasses: 3 })).toBeCloseTo(1, 9); // row 3 predicts "unknown" (column 3)
+    expect(labels.isDisposed).toBe(false); // the caller's labels are read, never disposed
+    tf.dispose([logits, probs, labels]);
   });
 });

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../errors';
 import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../events';
-import { expectedCalibrationError, labelArray, type EceOptions } from '../metrics/calibration';
+import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions } from '../metrics/calibration';
 import { oodMetrics } from '../metrics/ood-metrics';
-import { scoreByName, type OutputKind, type ScoreName } from '../metrics/scores';
+import { scoreByName, scoreByNameAsync, type OutputKind, type ScoreName } from '../metrics/scores';
 import type { NumericArray } from '../metrics/validate';
 
 /** Options of the {@link ReliabilityMonitor}. */
@@ -57,7 +57,8 @@ interface Pass {
 export class ReliabilityMonitor extends tf.Callback {
   private readonly options: ReliabilityMonitorOptions;
   private readonly oodSets: ReadonlyArray<{ name: string; x: tf.Tensor }>;
-  private readonly labels: Float64Array;
+  /** The ID labels, read from the device (without blocking) at the first evaluation. */
+  private labels: Float64Array | undefined;
 
   constructor(options: ReliabilityMonitorOptions) {
     super();
@@ -78,9 +79,10 @@ export class ReliabilityMonitor extends tf.Callback {
       if (!Number.isInteger(value) || value < 1) throw new MoonMetricError(`ReliabilityMonitor: ${key} must be a positive integer, got ${value}`);
     }
     scoreByName(options.score ?? 'msp'); // fails now on an unknown name
-    this.labels = labelArray(options.id.y);
-    if (this.labels.length !== options.id.x.shape[0]) {
-      throw new MoonMetricError(`ReliabilityMonitor: id.y has ${this.labels.length} labels for ${options.id.x.shape[0]} samples`);
+    const y = options.id.y;
+    const count = y instanceof tf.Tensor ? y.shape[0] : labelArray(y).length; // host labels are checked now
+    if (count !== options.id.x.shape[0]) {
+      throw new MoonMetricError(`ReliabilityMonitor: id.y has ${count} labels for ${options.id.x.shape[0]} samples`);
     }
   }
 
@@ -98,15 +100,20 @@ export class ReliabilityMonitor extends tf.Callback {
     this.options.events?.emit('reliability:epoch', event);
   }
 
-  /** Runs the evaluation now on the callback's model (also usable after training). */
+  /**
+   * Runs the evaluation now on the callback's model (also usable after training). Every device read is
+   * asynchronous, so it runs on every backend (WebGPU included).
+   */
   async evaluate(epoch = -1): Promise<ReliabilityEpochEvent> {
-    const id = this.pass(this.options.id.x, true);
-    const hitsOf = (predicted: Int32Array) => Float64Array.from(predicted, (p, i) => (p === this.labels[i] ? 1 : 0));
+    this.labels ??= await labelArrayAsync(this.options.id.y);
+    const labels = this.labels;
+    const id = await this.pass(this.options.id.x, true);
+    const hitsOf = (predicted: Int32Array) => Float64Array.from(predicted, (p, i) => (p === labels[i] ? 1 : 0));
     const hits = hitsOf(id.predictions);
     // ECE on the top label of the full softmax, as the reference evaluator does; accuracy per accuracyOver.
     const ece = expectedCalibrationError({ confidences: id.confidences, correct: hitsOf(id.topLabels) }, this.options.ece);
     const ood: Record<string, OodMetricValues> = {};
-    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, this.pass(set.x, false).scores);
+    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, (await this.pass(set.x, false)).scores);
     return { epoch, accuracy: hits.reduce((s, h) => s + h, 0) / hits.length, ece, ood };
   }
 
@@ -125,31 +132,40 @@ export class ReliabilityMonitor extends tf.Callback {
     return predicted[index] as tf.Tensor2D;
   }
 
-  /** Scores (and for the ID set: confidences and predictions) in batches of `batchSize`. */
-  private pass(x: tf.Tensor, withPredictions: boolean): Pass {
+  /** Scores (and for the ID set: confidences and predictions) in batches of `batchSize`, read without blocking. */
+  private async pass(x: tf.Tensor, withPredictions: boolean): Promise<Pass> {
     const n = x.shape[0];
     const size = this.options.batchSize ?? 256;
     const k = this.options.numClasses;
-    const score = scoreByName(this.options.score ?? 'msp');
+    const score = scoreByNameAsync(this.options.score ?? 'msp');
     const m = withPredictions ? n : 0;
     const out: Pass = { scores: new Float32Array(n), confidences: new Float32Array(m), topLabels: new Int32Array(m), predictions: new Int32Array(m) };
     for (let start = 0; start < n; start += size) {
       const count = Math.min(size, n - start);
       const output = tf.tidy(() => this.classifierOutput(this.model.predict(tf.slice(x, start, count))));
       try {
-        out.scores.set(score(output, { numClasses: k, from: this.options.from }), start);
-        if (!withPredictions) continue;
-        tf.tidy(() => {
-          const probs = this.options.from === 'logits' ? tf.softmax(output) : output;
-          const over = this.options.accuracyOver === 'K' ? tf.slice(probs, [0, 0], [-1, k]) : probs;
-          out.confidences.set(tf.max(probs, 1).dataSync(), start);
-          out.topLabels.set(tf.argMax(probs, 1).dataSync(), start);
-          out.predictions.set(tf.argMax(over, 1).dataSync(), start);
-        });
+        out.scores.set(await score(output, { numClasses: k, from: this.options.from }), start);
+        if (withPredictions) await this.readPredictions(output, out, start);
       } finally {
         output.dispose();
       }
     }
     return out;
+  }
+
+  /** Confidence, top label and prediction of each row of one batch, in one asynchronous read. */
+  private async readPredictions(output: tf.Tensor2D, out: Pass, start: number): Promise<void> {
+    const k = this.options.numClasses;
+    const stats = tf.tidy(() => {
+      const probs = this.options.from === 'logits' ? tf.softmax(output) : output;
+      const over = this.options.accuracyOver === 'K' ? tf.slice(probs, [0, 0], [-1, k]) : probs;
+      return tf.stack([tf.max(probs, 1), tf.cast(tf.argMax(probs, 1), 'float32'), tf.cast(tf.argMax(over, 1), 'float32')]);
+    });
+    const rows = output.shape[0];
+    const data = await stats.data();
+    stats.dispose();
+    out.confidences.set(data.subarray(0, rows), start);
+    out.topLabels.set(data.subarray(rows, 2 * rows), start);
+    out.predictions.set(data.subarray(2 * rows, 3 * rows), start);
   }
 }

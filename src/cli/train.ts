@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracy, createMoon, expectedCalibrationError, mspScore, oodMetrics, SeededRandom, type MoonKit, type MoonOptions, type OodMetrics, type Preset,
+  accuracyAsync, createMoon, expectedCalibrationError, mspScoreAsync, oodMetrics, SeededRandom, type MoonKit, type MoonOptions, type OodMetrics, type Preset,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
@@ -135,13 +135,17 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
 
   const predict = (set: ImageSet) => tf.tidy(() => model.predict(inputs(set, config.model), { batchSize: 512 }) as tf.Tensor2D);
   const idOut = predict(experiment.test);
-  const idScores = mspScore(idOut, { numClasses: k });
-  const confidence = tf.tidy(() => tf.max(idOut, 1).dataSync());
-  const top = tf.tidy(() => tf.argMax(idOut, 1).dataSync());
-  const correct = Array.from(top, (p, i) => (p === experiment.test.labels[i] ? 1 : 0));
+  // Every read is asynchronous, so the evaluation runs on every backend (WebGPU included).
+  const idScores = await mspScoreAsync(idOut, kit);
+  const topStats = tf.tidy(() => tf.stack([tf.max(idOut, 1), tf.cast(tf.argMax(idOut, 1), 'float32')]));
+  const stats = await topStats.data();
+  topStats.dispose();
+  const n = experiment.test.count;
+  const confidence = stats.subarray(0, n);
+  const correct = Array.from(stats.subarray(n, 2 * n), (p, i) => (p === experiment.test.labels[i] ? 1 : 0));
   const metrics: RunResult['metrics'] = {
-    accuracy: accuracy(idOut, experiment.test.labels, { numClasses: k }),
-    accuracyKnown: accuracy(idOut, experiment.test.labels, { numClasses: k, over: 'K' }),
+    accuracy: await accuracyAsync(idOut, experiment.test.labels, { numClasses: k }),
+    accuracyKnown: await accuracyAsync(idOut, experiment.test.labels, { numClasses: k, over: 'K' }),
     ece: expectedCalibrationError({ confidences: confidence, correct }, kit.settings.ece),
     ood: {},
   };
@@ -152,7 +156,7 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   };
   for (const { name, set } of experiment.ood) {
     const out = predict(set);
-    const scores = mspScore(out, { numClasses: k });
+    const scores = await mspScoreAsync(out, kit);
     out.dispose();
     metrics.ood[name] = oodMetrics(idScores, scores);
     samples.ood[name] = subsample(set.count, 2000, config.seed + 1).map((i) => round(scores[i]));

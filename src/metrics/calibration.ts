@@ -42,6 +42,19 @@ function binIndex(c: number, bins: number, closedRight: boolean): number {
 }
 
 /** Integer labels from an array, an integer tensor [N], or one-hot rows [N, C] (internal: not exported by the package). */
+export async function labelArrayAsync(labels: NumericArray | tf.Tensor): Promise<Float64Array> {
+  if (!(labels instanceof tf.Tensor)) return finiteArray('labels', labels);
+  if (labels.rank !== 2) return Float64Array.from(await labels.data()); // the caller's tensor: read, never dispose
+  const ids = tf.argMax(labels, 1);
+  const data = await ids.data();
+  ids.dispose();
+  return Float64Array.from(data);
+}
+
+/**
+ * {@link labelArrayAsync} with a synchronous read for tensors (fails on backends without synchronous reads, e.g.
+ * WebGPU in Node).
+ */
 export function labelArray(labels: NumericArray | tf.Tensor): Float64Array {
   if (labels instanceof tf.Tensor) {
     const flat = tf.tidy(() => (labels.rank === 2 ? tf.argMax(labels, 1) : labels).dataSync());
@@ -107,13 +120,10 @@ export function expectedCalibrationError(input: ConfidenceInput | ProbabilityInp
   return ece;
 }
 
-/**
- * Top-1 accuracy of a model output against labels.
- * @param options.numClasses K
- * @param options.over 'K+1' (default): argmax over every output column, so a sample predicted "unknown" is
- *   wrong (the accuracy the reference prints); 'K': argmax over the first K columns only (the reference CSV's ACC).
- */
-export function accuracy(output: tf.Tensor, labels: NumericArray | tf.Tensor, options: { numClasses: number; over?: 'K+1' | 'K' }): number {
+type AccuracyOptions = { numClasses: number; over?: 'K+1' | 'K' };
+
+/** Checks accuracy's arguments; returns the columns the argmax runs over. */
+function accuracyColumns(output: tf.Tensor, options: AccuracyOptions): 'K+1' | 'K' {
   if (!(output instanceof tf.Tensor) || output.rank !== 2) throw new MoonMetricError('accuracy needs a 2-D output tensor [N, C]');
   if (options === undefined || options === null) throw new MoonMetricError('accuracy needs options: { numClasses: K }');
   const k = options.numClasses;
@@ -123,14 +133,51 @@ export function accuracy(output: tf.Tensor, labels: NumericArray | tf.Tensor, op
   }
   const over = options.over ?? 'K+1';
   if (over !== 'K+1' && over !== 'K') throw new MoonMetricError(`accuracy: over must be 'K+1' or 'K', got ${JSON.stringify(over)}`);
-  const truth = labelArray(labels);
-  if (truth.length !== output.shape[0]) {
-    throw new MoonMetricError(`labels has ${truth.length} entries but the output has ${output.shape[0]} rows: pass one label per row`);
+  return over;
+}
+
+/** The argmax of each row over the chosen columns, on the device. */
+function predictionsOf(output: tf.Tensor, k: number, over: 'K+1' | 'K'): tf.Tensor {
+  return tf.tidy(() => tf.argMax(over === 'K' ? tf.slice(output, [0, 0], [-1, k]) : output, 1));
+}
+
+/** One label per output row, before anything is computed on the device. */
+function checkLabelCount(truth: Float64Array, rows: number): void {
+  if (truth.length !== rows) {
+    throw new MoonMetricError(`labels has ${truth.length} entries but the output has ${rows} rows: pass one label per row`);
   }
-  const predictions = tf.tidy(() => tf.argMax(over === 'K' ? tf.slice(output, [0, 0], [-1, k]) : output, 1).dataSync());
+}
+
+/** The fraction of predictions equal to their label. */
+function hitRate(predictions: ArrayLike<number>, truth: Float64Array, rows: number): number {
   let hits = 0;
-  predictions.forEach((p, i) => {
-    if (p === truth[i]) hits++;
-  });
+  for (let i = 0; i < rows; i++) if (predictions[i] === truth[i]) hits++;
   return hits / truth.length;
+}
+
+/**
+ * Top-1 accuracy of a model output against labels.
+ * @param options.numClasses K
+ * @param options.over 'K+1' (default): argmax over every output column, so a sample predicted "unknown" is
+ *   wrong (the accuracy the reference prints); 'K': argmax over the first K columns only (the reference CSV's ACC).
+ */
+export function accuracy(output: tf.Tensor, labels: NumericArray | tf.Tensor, options: AccuracyOptions): number {
+  const over = accuracyColumns(output, options);
+  const truth = labelArray(labels);
+  checkLabelCount(truth, output.shape[0]);
+  const predictions = predictionsOf(output, options.numClasses, over);
+  const data = predictions.dataSync();
+  predictions.dispose();
+  return hitRate(data, truth, output.shape[0]);
+}
+
+/** {@link accuracy} without a synchronous read (any backend, WebGPU included). */
+export async function accuracyAsync(output: tf.Tensor, labels: NumericArray | tf.Tensor, options: AccuracyOptions): Promise<number> {
+  const over = accuracyColumns(output, options);
+  const truth = await labelArrayAsync(labels);
+  checkLabelCount(truth, output.shape[0]);
+  const predictions = predictionsOf(output, options.numClasses, over);
+  const data = await predictions.data();
+  predictions.dispose();
+  return hitRate(data, truth, output.shape[0]);
 }

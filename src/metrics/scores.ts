@@ -29,32 +29,57 @@ function scoreOptions<T extends object>(options: (ScoreOptions | OutputSource) &
 /** Outputs of probabilities are checked to be in [0, 1] with rows summing to 1 within this tolerance. */
 const ROW_SUM_TOLERANCE = 1e-3;
 
+/** A score computed on the device, not yet read: its N values, then (for probabilities) three check statistics. */
+interface PendingScores {
+  readonly values: tf.Tensor | undefined;
+  readonly n: number;
+  readonly checked: boolean;
+  readonly scoreName: string;
+}
+
 /**
- * Runs `compute` on the output and reads the scores back; for probabilities, three statistics (min, max, largest
- * row-sum deviation from 1) are read in the same transfer and checked, so logits passed as probabilities (the
- * default) fail instead of giving meaningless scores.
+ * Runs `compute` on the output; for probabilities it appends three statistics (min, max, largest row-sum deviation
+ * from 1), read in the same transfer as the scores, so logits passed as probabilities (the default) fail instead of
+ * giving meaningless scores.
  */
-function readScores(out: tf.Tensor2D, options: ScoreOptions, scoreName: string, compute: () => tf.Tensor): Float32Array {
+function computeScores(out: tf.Tensor2D, options: ScoreOptions, scoreName: string, compute: () => tf.Tensor): PendingScores {
   const n = out.shape[0];
-  if (n === 0) return new Float32Array(0);
-  const checkProbabilities = (options.from ?? 'probabilities') === 'probabilities';
+  const checked = (options.from ?? 'probabilities') === 'probabilities';
+  if (n === 0) return { values: undefined, n, checked, scoreName };
   const values = tf.tidy(() => {
     const scores = compute();
-    if (!checkProbabilities) return scores;
+    if (!checked) return scores;
     const rowSumDeviation = tf.max(tf.abs(tf.sub(tf.sum(out, 1), 1)));
     return tf.concat([scores, tf.stack([tf.min(out), tf.max(out), rowSumDeviation])]);
   });
-  const data = values.dataSync() as Float32Array;
-  values.dispose();
-  if (!checkProbabilities) return data;
-  const [lo, hi, deviation] = data.subarray(n);
+  return { values, n, checked, scoreName };
+}
+
+/** The scores from what was read, after the probability check; frees the device copy. */
+function finishScores(pending: PendingScores, data: Float32Array | undefined): Float32Array {
+  pending.values?.dispose();
+  if (data === undefined) return new Float32Array(0);
+  if (!pending.checked) return data;
+  const [lo, hi, deviation] = data.subarray(pending.n);
   if (!(lo >= -1e-6 && hi <= 1 + 1e-6 && deviation <= ROW_SUM_TOLERANCE)) {
+    const name = pending.scoreName;
     throw new MoonMetricError(
-      `${scoreName}: the output does not hold probabilities (values in [${lo}, ${hi}], a row sum off 1 by ${deviation}): ` +
-        `pass from: 'logits' for a linear head, or the kit, ${scoreName}(output, kit), so that the output kind comes from it`,
+      `${name}: the output does not hold probabilities (values in [${lo}, ${hi}], a row sum off 1 by ${deviation}): ` +
+        `pass from: 'logits' for a linear head, or the kit, ${name}(output, kit), so that the output kind comes from it`,
     );
   }
-  return data.slice(0, n);
+  return data.slice(0, pending.n);
+}
+
+/** Reads pending scores synchronously (fails on backends without synchronous reads, e.g. WebGPU in Node). */
+function readSync(pending: PendingScores): Float32Array {
+  return finishScores(pending, pending.values?.dataSync() as Float32Array | undefined);
+}
+
+/** Reads pending scores without blocking: works on every backend. */
+async function readAsync(pending: PendingScores): Promise<Float32Array> {
+  const data = pending.values === undefined ? undefined : ((await pending.values.data()) as Float32Array);
+  return finishScores(pending, data);
 }
 
 /** Checks the output shape against numClasses and returns it as a 2-D tensor (the caller's tensor, not a copy). */
@@ -92,14 +117,33 @@ function logits(output: tf.Tensor2D, from: OutputKind | undefined): tf.Tensor2D 
 
 const known = (t: tf.Tensor2D, k: number): tf.Tensor2D => tf.slice(t, [0, 0], [-1, k]);
 
+function mspPending(output: tf.Tensor, options: ScoreOptions | OutputSource, name: string): PendingScores {
+  const o = scoreOptions(options);
+  const out = checkOutput(output, o, name);
+  return computeScores(out, o, name, () => tf.max(known(probabilities(out, o.from), o.numClasses), 1));
+}
+
 /**
  * Maximum softmax probability over the first K classes of the full softmax (the "unknown" mass, if any, stays in
  * the denominator): the reference post-processor's score. Higher = more in-distribution.
  */
 export function mspScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+  return readSync(mspPending(output, options, 'mspScore'));
+}
+
+/** {@link mspScore} without a synchronous read (any backend, WebGPU included). */
+export function mspScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
+  return readAsync(mspPending(output, options, 'mspScoreAsync'));
+}
+
+function energyPending(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }, name: string): PendingScores {
   const o = scoreOptions(options);
-  const out = checkOutput(output, o, 'mspScore');
-  return readScores(out, o, 'mspScore', () => tf.max(known(probabilities(out, o.from), o.numClasses), 1));
+  const out = checkOutput(output, o, name);
+  const t = o.temperature ?? 1;
+  if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) {
+    throw new MoonMetricError(`${name}: temperature must be a positive number, got ${t}`);
+  }
+  return computeScores(out, o, name, () => tf.mul(tf.logSumExp(tf.div(known(logits(out, o.from), o.numClasses), t), 1), t));
 }
 
 /**
@@ -109,46 +153,81 @@ export function mspScore(output: tf.Tensor, options: ScoreOptions | OutputSource
  * @param options.temperature T, default 1
  */
 export function energyScore(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }): Float32Array {
+  return readSync(energyPending(output, options, 'energyScore'));
+}
+
+/** {@link energyScore} without a synchronous read (any backend, WebGPU included). */
+export function energyScoreAsync(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }): Promise<Float32Array> {
+  return readAsync(energyPending(output, options, 'energyScoreAsync'));
+}
+
+function maxLogitPending(output: tf.Tensor, options: ScoreOptions | OutputSource, name: string): PendingScores {
   const o = scoreOptions(options);
-  const out = checkOutput(output, o, 'energyScore');
-  const t = o.temperature ?? 1;
-  if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) {
-    throw new MoonMetricError(`energyScore: temperature must be a positive number, got ${t}`);
-  }
-  return readScores(out, o, 'energyScore', () => tf.mul(tf.logSumExp(tf.div(known(logits(out, o.from), o.numClasses), t), 1), t));
+  const out = checkOutput(output, o, name);
+  return computeScores(out, o, name, () => tf.max(known(logits(out, o.from), o.numClasses), 1));
 }
 
 /** The largest of the K known logits (from probabilities: the largest known log-probability). */
 export function maxLogitScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
-  const o = scoreOptions(options);
-  const out = checkOutput(output, o, 'maxLogitScore');
-  return readScores(out, o, 'maxLogitScore', () => tf.max(known(logits(out, o.from), o.numClasses), 1));
+  return readSync(maxLogitPending(output, options, 'maxLogitScore'));
 }
 
-/** 1 − p(unknown), the probability of the K known classes together. Needs a [N, K+1] output. */
-export function unknownScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+/** {@link maxLogitScore} without a synchronous read (any backend, WebGPU included). */
+export function maxLogitScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
+  return readAsync(maxLogitPending(output, options, 'maxLogitScoreAsync'));
+}
+
+function unknownPending(output: tf.Tensor, options: ScoreOptions | OutputSource, name: string): PendingScores {
   const o = scoreOptions(options);
-  const out = checkOutput(output, o, 'unknownScore');
+  const out = checkOutput(output, o, name);
   if (out.shape[1] !== o.numClasses + 1) {
     throw new MoonMetricError(
-      `unknownScore needs an "unknown" column: the output has ${out.shape[1]} columns, expected numClasses + 1 = ${o.numClasses + 1}`,
+      `${name} needs an "unknown" column: the output has ${out.shape[1]} columns, expected numClasses + 1 = ${o.numClasses + 1}`,
     );
   }
-  return readScores(out, o, 'unknownScore', () => {
+  return computeScores(out, o, name, () => {
     const p = probabilities(out, o.from);
     return tf.sub(1, tf.squeeze(tf.slice(p, [0, o.numClasses], [-1, 1]), [1]));
   });
 }
 
+/** 1 − p(unknown), the probability of the K known classes together. Needs a [N, K+1] output. */
+export function unknownScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+  return readSync(unknownPending(output, options, 'unknownScore'));
+}
+
+/** {@link unknownScore} without a synchronous read (any backend, WebGPU included). */
+export function unknownScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
+  return readAsync(unknownPending(output, options, 'unknownScoreAsync'));
+}
+
 /** The names of the built-in scores, for options that pick one. */
 export type ScoreName = 'msp' | 'energy' | 'max-logit' | 'unknown';
 
-/** The built-in score called `name`. */
-export function scoreByName(name: ScoreName): (output: tf.Tensor, options: ScoreOptions | OutputSource) => Float32Array {
-  const scores = { msp: mspScore, energy: energyScore, 'max-logit': maxLogitScore, unknown: unknownScore };
-  const score = scores[name];
-  if (score === undefined) {
-    throw new MoonMetricError(`unknown score ${JSON.stringify(name)}: valid names are ${Object.keys(scores).map((n) => `'${n}'`).join(', ')}`);
+type Score = (output: tf.Tensor, options: ScoreOptions | OutputSource) => Float32Array;
+type AsyncScore = (output: tf.Tensor, options: ScoreOptions | OutputSource) => Promise<Float32Array>;
+
+const SCORES: Record<ScoreName, { sync: Score; async: AsyncScore }> = {
+  msp: { sync: mspScore, async: mspScoreAsync },
+  energy: { sync: energyScore, async: energyScoreAsync },
+  'max-logit': { sync: maxLogitScore, async: maxLogitScoreAsync },
+  unknown: { sync: unknownScore, async: unknownScoreAsync },
+};
+
+function scoreEntry(name: ScoreName): { sync: Score; async: AsyncScore } {
+  const entry = SCORES[name];
+  if (entry === undefined) {
+    throw new MoonMetricError(`unknown score ${JSON.stringify(name)}: valid names are ${Object.keys(SCORES).map((n) => `'${n}'`).join(', ')}`);
   }
-  return score;
+  return entry;
+}
+
+/** The built-in score called `name` (synchronous read). */
+export function scoreByName(name: ScoreName): Score {
+  return scoreEntry(name).sync;
+}
+
+/** The built-in score called `name`, reading without blocking (any backend, WebGPU included). */
+export function scoreByNameAsync(name: ScoreName): AsyncScore {
+  return scoreEntry(name).async;
 }

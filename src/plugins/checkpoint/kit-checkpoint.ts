@@ -188,12 +188,7 @@ export function loadKitCheckpoint(where: string, model: tf.LayersModel, identity
 export function checkpointMasks(ckpt: LoadedCheckpoint): Float32Array[] {
   return ckpt.manifest.state
     .filter((r) => r.name.startsWith('masks/'))
-    .map((r) => {
-      const t = unpack(r, ckpt.state);
-      const data = t.dataSync() as Float32Array;
-      t.dispose();
-      return data;
-    });
+    .map((r) => new Float32Array(new Uint8Array(ckpt.state.subarray(r.offset, r.offset + r.bytes)).buffer)); // host bytes: no device read
 }
 
 /**
