@@ -165,6 +165,18 @@ describe('forgotten callbacks', () => {
     tf.dispose([xs, ys]);
   });
 
+  it('is caught after a fit that failed with the callbacks too (TF.js skips onTrainEnd when a fit throws)', async () => {
+    const model = buildMlp(3);
+    const { xs, ys } = mnistSubset(2);
+    const kit = createMoon({ model, numClasses: 10, epochs: 3, stepsPerEpoch: 1, unknownAware: false, mask: { interval: 100 } });
+    model.compile({ optimizer: kit.optimizer(tf.train.sgd(0)), loss: kit.loss });
+    const nanLabels = tf.fill([20, 10], NaN);
+    await expect(model.fit(xs, nanLabels, { epochs: 1, batchSize: 20, verbose: 0, callbacks: [...kit.callbacks] })).rejects.toThrow(/NaN or infinite/);
+    await expect(model.fit(xs, ys, { epochs: 1, batchSize: 20, verbose: 0 })).rejects.toThrow(/kit's callbacks are not in this fit/);
+    kit.dispose();
+    tf.dispose([xs, ys, nanLabels]);
+  });
+
   it('a plain static kit without a schedule may train in a loop of its own (nothing to schedule)', async () => {
     const model = buildMlp(3);
     const { xs, ys } = mnistSubset(2);

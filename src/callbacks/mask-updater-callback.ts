@@ -12,7 +12,8 @@ import { MaskedOptimizer, type NamedTensor } from '../plugins/optimizer/masked-o
  * optimizer step (counted by the optimizer wrapper, so a resumed run continues its schedule) is an update step
  * and arms it; after the batch it runs the update. It also checks, before the first batch, that the model is the
  * kit's, is compiled with the kit's optimizer wrapper (whose slots can be read when masks change) and that the fit
- * matches the kit's plan; it marks the kit's callbacks as attached for the wrapper, and emits `mask:init` once per kit.
+ * matches the kit's plan; it announces each step to the wrapper (so that a fit without the kit's callbacks is caught),
+ * and emits `mask:init` once per kit.
  */
 export class MaskUpdaterCallback extends tf.Callback {
   private initEmitted = false;
@@ -60,7 +61,6 @@ export class MaskUpdaterCallback extends tf.Callback {
     }
     if (this.updater.changesMasks) await this.assertSlotsReadable(wrapper);
     checkFitAgainstPlan(this.params as FitParams, this.plan, wrapper.iterations);
-    this.phase.callbacksAttached = true;
     if (!this.initEmitted) {
       this.initEmitted = true;
       this.events.emit('mask:init', { layers: this.masks.view(), density: this.masks.density() });
@@ -73,6 +73,7 @@ export class MaskUpdaterCallback extends tf.Callback {
 
   override async onBatchBegin(): Promise<void> {
     const step = this.wrapper().iterations + 1;
+    this.phase.announcedStep = step; // the wrapper steps only announced steps: the kit's callbacks are in this fit
     if (this.updater.isDue(step)) this.updater.arm(step);
   }
 
@@ -81,7 +82,6 @@ export class MaskUpdaterCallback extends tf.Callback {
   }
 
   override async onTrainEnd(): Promise<void> {
-    this.phase.callbacksAttached = false;
     this.updater.release(); // a fit stopped between onBatchBegin and onBatchEnd leaves nothing behind
   }
 

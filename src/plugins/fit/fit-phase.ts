@@ -5,12 +5,13 @@
  * - `inTrainingStep` is true only while the wrapper computes a training step's gradients. tfjs-layers runs
  *   validation (`validationData`/`validationSplit`) inside the last training batch, before `onBatchEnd`, so batch
  *   callbacks cannot tell training from validation batches; the gradient computation can.
- * - `callbacksAttached` is true between the kit's `onTrainBegin` and `onTrainEnd`: a wrapper step without it means
- *   the user forgot `kit.callbacks`.
+ * - `announcedStep` is the optimizer step (1-based) the kit's callbacks announced in their last `onBatchBegin`: a
+ *   wrapper step that was not announced means `kit.callbacks` are not in this fit. (A flag set in `onTrainBegin`
+ *   would not do: TF.js skips `onTrainEnd` when a fit throws, so it would outlive a failed fit.)
  */
 export class FitPhase {
   inTrainingStep = false;
-  callbacksAttached = false;
+  announcedStep = -1;
 }
 
 /** The 0-based epoch that optimizer step `completedSteps` (steps done so far) falls in. */

@@ -140,7 +140,7 @@ export class MaskedOptimizer extends tf.Optimizer {
    * cross-entropy (TFMOT fails the same way without its UpdatePruningStep).
    */
   private assertCallbacksAttached(): void {
-    if (!this.context.requiresCallbacks || this.context.phase.callbacksAttached) return;
+    if (!this.context.requiresCallbacks || this.context.phase.announcedStep === this.iterations_ + 1) return;
     throw new MoonConfigError(
       "the kit's optimizer is stepping but the kit's callbacks are not in this fit, so masks would never update and " +
         "MOON's tuner, voter and learning-rate schedule would not run: pass them, model.fit(x, y, { …, callbacks: [...kit.callbacks] })",
