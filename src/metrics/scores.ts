@@ -117,34 +117,43 @@ function logits(output: tf.Tensor2D, from: OutputKind | undefined): tf.Tensor2D 
 
 const known = (t: tf.Tensor2D, k: number): tf.Tensor2D => tf.slice(t, [0, 0], [-1, k]);
 
-function mspPending(output: tf.Tensor, options: ScoreOptions | OutputSource, name: string): PendingScores {
+/** One score's computation on a checked output (it may check more first, naming the score in its errors). */
+type ScoreDefinition<O extends ScoreOptions> = (out: tf.Tensor2D, options: O, scoreName: string) => () => tf.Tensor;
+
+/** The one path of every score: options (or a kit), the shape check, then the computation and its probability check. */
+function pendingScores<O extends object>(
+  definition: ScoreDefinition<ScoreOptions & O>,
+  output: tf.Tensor,
+  options: (ScoreOptions | OutputSource) & O,
+  scoreName: string,
+): PendingScores {
   const o = scoreOptions(options);
-  const out = checkOutput(output, o, name);
-  return computeScores(out, o, name, () => tf.max(known(probabilities(out, o.from), o.numClasses), 1));
+  const out = checkOutput(output, o, scoreName);
+  return computeScores(out, o, scoreName, definition(out, o, scoreName));
 }
+
+const MSP: ScoreDefinition<ScoreOptions> = (out, o) => () => tf.max(known(probabilities(out, o.from), o.numClasses), 1);
 
 /**
  * Maximum softmax probability over the first K classes of the full softmax (the "unknown" mass, if any, stays in
  * the denominator): the reference post-processor's score. Higher = more in-distribution.
  */
 export function mspScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
-  return readSync(mspPending(output, options, 'mspScore'));
+  return readSync(pendingScores(MSP, output, options, 'mspScore'));
 }
 
 /** {@link mspScore} without a synchronous read (any backend, WebGPU included). */
 export function mspScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
-  return readAsync(mspPending(output, options, 'mspScoreAsync'));
+  return readAsync(pendingScores(MSP, output, options, 'mspScoreAsync'));
 }
 
-function energyPending(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }, name: string): PendingScores {
-  const o = scoreOptions(options);
-  const out = checkOutput(output, o, name);
+const ENERGY: ScoreDefinition<ScoreOptions & { temperature?: number }> = (out, o, name) => {
   const t = o.temperature ?? 1;
   if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) {
     throw new MoonMetricError(`${name}: temperature must be a positive number, got ${t}`);
   }
-  return computeScores(out, o, name, () => tf.mul(tf.logSumExp(tf.div(known(logits(out, o.from), o.numClasses), t), 1), t));
-}
+  return () => tf.mul(tf.logSumExp(tf.div(known(logits(out, o.from), o.numClasses), t), 1), t);
+};
 
 /**
  * Energy score T · logsumexp(z_1..K / T) over the K known logits (Liu et al. 2020; the negative free energy).
@@ -153,52 +162,43 @@ function energyPending(output: tf.Tensor, options: (ScoreOptions | OutputSource)
  * @param options.temperature T, default 1
  */
 export function energyScore(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }): Float32Array {
-  return readSync(energyPending(output, options, 'energyScore'));
+  return readSync(pendingScores(ENERGY, output, options, 'energyScore'));
 }
 
 /** {@link energyScore} without a synchronous read (any backend, WebGPU included). */
 export function energyScoreAsync(output: tf.Tensor, options: (ScoreOptions | OutputSource) & { temperature?: number }): Promise<Float32Array> {
-  return readAsync(energyPending(output, options, 'energyScoreAsync'));
+  return readAsync(pendingScores(ENERGY, output, options, 'energyScoreAsync'));
 }
 
-function maxLogitPending(output: tf.Tensor, options: ScoreOptions | OutputSource, name: string): PendingScores {
-  const o = scoreOptions(options);
-  const out = checkOutput(output, o, name);
-  return computeScores(out, o, name, () => tf.max(known(logits(out, o.from), o.numClasses), 1));
-}
+const MAX_LOGIT: ScoreDefinition<ScoreOptions> = (out, o) => () => tf.max(known(logits(out, o.from), o.numClasses), 1);
 
 /** The largest of the K known logits (from probabilities: the largest known log-probability). */
 export function maxLogitScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
-  return readSync(maxLogitPending(output, options, 'maxLogitScore'));
+  return readSync(pendingScores(MAX_LOGIT, output, options, 'maxLogitScore'));
 }
 
 /** {@link maxLogitScore} without a synchronous read (any backend, WebGPU included). */
 export function maxLogitScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
-  return readAsync(maxLogitPending(output, options, 'maxLogitScoreAsync'));
+  return readAsync(pendingScores(MAX_LOGIT, output, options, 'maxLogitScoreAsync'));
 }
 
-function unknownPending(output: tf.Tensor, options: ScoreOptions | OutputSource, name: string): PendingScores {
-  const o = scoreOptions(options);
-  const out = checkOutput(output, o, name);
+const UNKNOWN: ScoreDefinition<ScoreOptions> = (out, o, name) => {
   if (out.shape[1] !== o.numClasses + 1) {
     throw new MoonMetricError(
       `${name} needs an "unknown" column: the output has ${out.shape[1]} columns, expected numClasses + 1 = ${o.numClasses + 1}`,
     );
   }
-  return computeScores(out, o, name, () => {
-    const p = probabilities(out, o.from);
-    return tf.sub(1, tf.squeeze(tf.slice(p, [0, o.numClasses], [-1, 1]), [1]));
-  });
-}
+  return () => tf.sub(1, tf.squeeze(tf.slice(probabilities(out, o.from), [0, o.numClasses], [-1, 1]), [1]));
+};
 
 /** 1 − p(unknown), the probability of the K known classes together. Needs a [N, K+1] output. */
 export function unknownScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
-  return readSync(unknownPending(output, options, 'unknownScore'));
+  return readSync(pendingScores(UNKNOWN, output, options, 'unknownScore'));
 }
 
 /** {@link unknownScore} without a synchronous read (any backend, WebGPU included). */
 export function unknownScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
-  return readAsync(unknownPending(output, options, 'unknownScoreAsync'));
+  return readAsync(pendingScores(UNKNOWN, output, options, 'unknownScoreAsync'));
 }
 
 /** The names of the built-in scores, for options that pick one. */
