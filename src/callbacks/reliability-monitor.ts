@@ -5,6 +5,7 @@ import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions 
 import { oodMetrics } from '../metrics/ood-metrics';
 import { scoreByName, scoreByNameAsync, type OutputKind, type ScoreName } from '../metrics/scores';
 import type { NumericArray } from '../metrics/validate';
+import { resolveOutputIndex } from '../plugins/moon/output-kind';
 
 /** Options of the {@link ReliabilityMonitor}. */
 export interface ReliabilityMonitorOptions {
@@ -80,7 +81,8 @@ export class ReliabilityMonitor extends tf.Callback {
     }
     scoreByName(options.score ?? 'msp'); // fails now on an unknown name
     const y = options.id.y;
-    const count = y instanceof tf.Tensor ? y.shape[0] : labelArray(y).length; // host labels are checked now
+    if (!(y instanceof tf.Tensor)) this.labels = labelArray(y); // host labels are checked now; tensors are read later
+    const count = y instanceof tf.Tensor ? y.shape[0] : (this.labels as Float64Array).length;
     if (count !== options.id.x.shape[0]) {
       throw new MoonMetricError(`ReliabilityMonitor: id.y has ${count} labels for ${options.id.x.shape[0]} samples`);
     }
@@ -120,16 +122,11 @@ export class ReliabilityMonitor extends tf.Callback {
   /** The classifier's output among the model's predictions (the only one, or the one `output` names). */
   private classifierOutput(predicted: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
     if (!Array.isArray(predicted)) return predicted as tf.Tensor2D;
-    const names = this.model.outputNames;
-    const wanted = this.options.output;
-    const index = typeof wanted === 'number' ? wanted : names.indexOf(wanted as string);
-    if (wanted === undefined || index < 0 || index >= predicted.length) {
-      throw new MoonMetricError(
-        `the model has ${predicted.length} outputs (${names.map((n, i) => `${i}: "${n}"`).join(', ')}): ` +
-          `${wanted === undefined ? 'pass' : `${JSON.stringify(wanted)} is none of them; pass`} output (the classifier's index or name) to the monitor`,
-      );
+    try {
+      return predicted[resolveOutputIndex(this.model, this.options.output)] as tf.Tensor2D; // the kit's rule for `output`
+    } catch (error) {
+      throw new MoonMetricError(`ReliabilityMonitor: ${(error as Error).message}`);
     }
-    return predicted[index] as tf.Tensor2D;
   }
 
   /** Scores (and for the ID set: confidences and predictions) in batches of `batchSize`, read without blocking. */
