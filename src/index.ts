@@ -1,51 +1,77 @@
 /**
- * tfjs-moon: unknown-aware sparse training for TensorFlow.js. This file is the public API and nothing else.
+ * tfjs-moon: unknown-aware sparse training for TensorFlow.js. This file is the public API and nothing else; the
+ * layers below it are described in docs/architecture.md.
  * @packageDocumentation
  */
 import 'reflect-metadata';
 
-export { createMoon, type MoonKit, type MoonLoss } from './create-moon';
-export type { MoonSettings } from './settings';
-export type { MoonOptions, MaskOptions, MaskableLayerInfo, Preset, TunerOptions, LearningRateOptions, VoterOptions } from './options';
-export { registerSparsifier, registerDistribution, type Constructor } from './registry';
-export { TOKENS } from './tokens';
-export {
-  MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError, MoonMetricError, MoonCheckpointError,
-  MoonTrainingError,
-} from './errors';
-export {
-  MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
-  type OodMetricValues, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
-} from './events';
+// The kit: create one per model, pass its pieces to compile and fit.
+export { createMoon } from './kit/create-moon';
+export { MoonKit, type MoonLoss } from './kit/moon-kit';
+export type { MoonSettings } from './config/settings';
+export { PRESET_DEFAULTS, type PresetDefaults } from './config/presets';
+export type {
+  MoonOptions, MaskOptions, MaskableLayerInfo, Preset, SparsifierChoice, TunerOptions, LearningRateOptions, VoterOptions,
+} from './config/options';
 
+// Extension points (docs/architecture.md): named strategies in tsyringe containers, scores, DI tokens.
+export { registerSparsifier, registerDistribution, registerDropCriterion, registerGrowCriterion, type Constructor } from './kit/registry';
+export { TOKENS } from './kit/tokens';
+export { BUILTIN_STRATEGIES } from './kit/builtins';
 export type { Sparsifier, MaskUpdateContext } from './plugins/sparsifiers/sparsifier';
+export type { DropCriterion, GrowCriterion } from './plugins/sparsifiers/criteria';
+export { PruneAndGrowSparsifier } from './plugins/sparsifiers/prune-and-grow';
 export { RigLSparsifier } from './plugins/sparsifiers/rigl';
 export { SETSparsifier } from './plugins/sparsifiers/set';
 export { StaticSparsifier } from './plugins/sparsifiers/static';
-export { topKMask, dropSmallestMagnitude, growLargestScores } from './plugins/sparsifiers/mask-ops';
-
+export { MagnitudeDrop } from './plugins/sparsifiers/drop-criteria';
+export { GradientGrow, RandomGrow } from './plugins/sparsifiers/grow-criteria';
+export { topKMask, dropSmallestMagnitude, dropLowestScores, growLargestScores } from './plugins/sparsifiers/mask-ops';
 export type { DensityDistribution, LayerShape } from './plugins/distributions/density-distribution';
 export { UniformDistribution } from './plugins/distributions/uniform';
 export { ErdosRenyiDistribution, ErdosRenyiKernelDistribution } from './plugins/distributions/erdos-renyi';
-
-export { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
-export { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
 export { SeededRandom, type RandomSource } from './plugins/random-source';
-export { dropFractionAt, isMaskUpdateStep, type MaskSchedule, type DropFractionDecay } from './plugins/schedules/drop-fraction';
-export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
 
+// Errors, events and the domain's types.
 export {
-  mspScore, energyScore, maxLogitScore, unknownScore, mspScoreAsync, energyScoreAsync, maxLogitScoreAsync, unknownScoreAsync,
-  type ScoreOptions, type ScoreName, type OutputKind, type OutputSource,
-} from './metrics/scores';
-export { auroc, aupr, fprAtTpr, oodMetrics, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
-export { expectedCalibrationError, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
-export { sparsityReport, type SparsityReport, type LayerSparsity } from './metrics/sparsity-report';
+  MoonError, MoonConfigError, MoonRegistryError, MoonModelError, MoonOptimizerError, MoonMaskError, MoonMetricError, MoonCheckpointError,
+  MoonTrainingError,
+} from './core/errors';
+export {
+  MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
+  type OodMetricValues, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
+} from './core/events';
+export type {
+  OutputKind, OutputSource, MaskSchedule, DropFractionDecay, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,
+  LearningRateScheduleInput,
+} from './core/types';
+
+// Pure schedules.
+export { dropFractionAt, isMaskUpdateStep } from './plugins/schedules/drop-fraction';
+export { learningRateMultiplier } from './plugins/schedules/learning-rate';
+export { isSnapshotBatch } from './plugins/schedules/snapshots';
+
+// What the kit hands to fit, as types: create them through the kit (kit.optimizer, kit.callbacks, kit.checkpointCallback).
+export type { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
+export type { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
+export type { AutoTunerCallback } from './callbacks/auto-tuner';
+export type { LearningRateScheduleCallback } from './callbacks/learning-rate-schedule';
+export type { SnapshotVoterCallback } from './callbacks/snapshot-voter';
+export type { NanGuardCallback } from './callbacks/nan-guard';
+export type { CheckpointCallback, CheckpointOptions } from './callbacks/checkpoint-callback';
+
+// Reliability: the monitor, scores, metrics.
 export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
+export {
+  mspScore, energyScore, maxLogitScore, knownMassScore, mspScoreAsync, energyScoreAsync, maxLogitScoreAsync, knownMassScoreAsync,
+  unknownScore, unknownScoreAsync, probabilitiesFrom, registerScore, scoreByName, scoreByNameAsync,
+  type ScoreOptions, type ScoreName, type BuiltinScoreName, type Score, type AsyncScore, type ScoreForms,
+} from './metrics/scores';
+export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
+export { expectedCalibrationError, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
+export { sparsityReport, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
+
+// Models, export and backends.
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
-export { AutoTunerCallback, type TunerSettings } from './callbacks/auto-tuner';
-export { LearningRateScheduleCallback, learningRateMultiplier, type LearningRateSchedule } from './callbacks/learning-rate-schedule';
-export { SnapshotVoterCallback, isSnapshotBatch, type SnapshotRule, type VoterSettings, type FinalizeData } from './callbacks/snapshot-voter';
 export { exportSparse, loadSparse, sizeReport, type SizeReport } from './plugins/export/sparse-export';
-export { CheckpointCallback, type CheckpointOptions } from './callbacks/checkpoint-callback';
-export { NanGuardCallback } from './callbacks/nan-guard';
+export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';

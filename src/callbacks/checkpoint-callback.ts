@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../errors';
+import { MoonConfigError } from '../core/errors';
 
 /** Options of a kit's checkpoint callback. */
 export interface CheckpointOptions {

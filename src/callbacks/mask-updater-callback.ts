@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonModelError, MoonOptimizerError } from '../errors';
-import type { MoonEventBus } from '../events';
-import { epochOfStep, type FitPhase } from '../plugins/fit/fit-phase';
+import { MoonModelError, MoonOptimizerError } from '../core/errors';
+import type { MoonEventBus } from '../core/events';
+import type { FitPhase } from '../plugins/fit/fit-phase';
+import { epochOfStep } from '../plugins/schedules/epochs';
 import { checkFitAgainstPlan, type FitParams, type FitPlan } from '../plugins/fit/fit-plan';
 import type { MaskSet } from '../plugins/masks/mask-set';
 import type { MaskUpdater } from '../plugins/mask-updater';
-import { MaskedOptimizer, type NamedTensor } from '../plugins/optimizer/masked-optimizer';
+import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
 
 /**
  * Schedules prune-and-grow inside `model.fit`. Before each batch it asks the updater whether the coming
@@ -16,12 +17,6 @@ import { MaskedOptimizer, type NamedTensor } from '../plugins/optimizer/masked-o
  * and emits `mask:init` once per kit.
  */
 export class MaskUpdaterCallback extends tf.Callback {
-  private initEmitted = false;
-  /** Optimizer state from a checkpoint, handed to the wrapper before the first step (restoring slots is async). */
-  private pendingOptimizerState: NamedTensor[] | undefined;
-  /** Epochs completed (the `initialEpoch` of a fit that continues this one). */
-  completedEpochs = 0;
-
   /**
    * @param kitId the kit whose optimizer wrapper must train the model
    * @param masks the kit's mask set
@@ -41,34 +36,20 @@ export class MaskUpdaterCallback extends tf.Callback {
     super();
   }
 
-  /** Restores these optimizer weights (step counters, slots) into the wrapper when the next fit starts. */
-  restoreOptimizerState(weights: NamedTensor[], completedEpochs: number): void {
-    this.pendingOptimizerState = weights;
-    this.completedEpochs = completedEpochs;
-  }
-
   override async onTrainBegin(): Promise<void> {
     this.assertKitModel();
     const wrapper = this.wrapper(); // fails early when the optimizer is not the kit's wrapper
-    if (this.pendingOptimizerState) {
-      const pending = this.pendingOptimizerState;
-      this.pendingOptimizerState = undefined;
-      try {
-        await wrapper.setWeights(pending);
-      } finally {
-        tf.dispose(pending.map((w) => w.tensor));
-      }
-    }
+    await this.phase.restoreOptimizerState(wrapper);
     if (this.updater.changesMasks) await this.assertSlotsReadable(wrapper);
     checkFitAgainstPlan(this.params as FitParams, this.plan, wrapper.iterations);
-    if (!this.initEmitted) {
-      this.initEmitted = true;
+    if (!this.phase.initAnnounced) {
+      this.phase.initAnnounced = true;
       this.events.emit('mask:init', { layers: this.masks.view(), density: this.masks.density() });
     }
   }
 
   override async onEpochEnd(): Promise<void> {
-    this.completedEpochs = epochOfStep(this.wrapper().iterations, this.plan.stepsPerEpoch);
+    this.phase.completedEpochs = epochOfStep(this.wrapper().iterations, this.plan.stepsPerEpoch);
   }
 
   override async onBatchBegin(): Promise<void> {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonMetricError } from '../errors';
-import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../events';
+import { MoonMetricError } from '../core/errors';
+import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../core/events';
 import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions } from '../metrics/calibration';
 import { oodMetrics } from '../metrics/ood-metrics';
-import { scoreByName, scoreByNameAsync, type OutputKind, type ScoreName } from '../metrics/scores';
+import type { OutputKind } from '../core/types';
+import { probabilitiesFrom, scoreByNameAsync, type ScoreName } from '../metrics/scores';
 import type { NumericArray } from '../metrics/validate';
 import { resolveOutputIndex } from '../plugins/moon/output-kind';
 
@@ -15,7 +16,7 @@ export interface ReliabilityMonitorOptions {
   ood: Readonly<Record<string, tf.Tensor>> | ReadonlyArray<{ name: string; x: tf.Tensor }>;
   /** K, the number of known classes. */
   numClasses: number;
-  /** The OOD score: 'msp' (default), 'energy', 'max-logit', 'unknown'. */
+  /** The OOD score: 'msp' (default), 'energy', 'max-logit', 'known-mass', or a name given to registerScore. */
   score?: ScoreName;
   /** What the model outputs: 'probabilities' (default) or 'logits'. */
   from?: OutputKind;
@@ -79,7 +80,7 @@ export class ReliabilityMonitor extends tf.Callback {
     for (const [key, value] of [['everyEpochs', options.everyEpochs ?? 1], ['batchSize', options.batchSize ?? 256]] as const) {
       if (!Number.isInteger(value) || value < 1) throw new MoonMetricError(`ReliabilityMonitor: ${key} must be a positive integer, got ${value}`);
     }
-    scoreByName(options.score ?? 'msp'); // fails now on an unknown name
+    scoreByNameAsync(options.score ?? 'msp'); // fails now on an unknown name
     const y = options.id.y;
     if (!(y instanceof tf.Tensor)) this.labels = labelArray(y); // host labels are checked now; tensors are read later
     const count = y instanceof tf.Tensor ? y.shape[0] : (this.labels as Float64Array).length;
@@ -154,7 +155,7 @@ export class ReliabilityMonitor extends tf.Callback {
   private async readPredictions(output: tf.Tensor2D, out: Pass, start: number): Promise<void> {
     const k = this.options.numClasses;
     const stats = tf.tidy(() => {
-      const probs = this.options.from === 'logits' ? tf.softmax(output) : output;
+      const probs = probabilitiesFrom(output, this.options.from);
       const over = this.options.accuracyOver === 'K' ? tf.slice(probs, [0, 0], [-1, k]) : probs;
       return tf.stack([tf.max(probs, 1), tf.cast(tf.argMax(probs, 1), 'float32'), tf.cast(tf.argMax(over, 1), 'float32')]);
     });

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
+import { rocCurve } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { requireOptional } from './optional';
 import type { RunResult } from './train';
@@ -104,17 +105,10 @@ export function moonEffectTable(results: readonly RunResult[]): string {
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
-/** ROC points (ID positive) of two score samples, thinned to at most `max` points. */
+/** The ROC curve (ID positive) of two score samples, as AUROC integrates it, thinned to at most `max` points. */
 function rocPoints(id: readonly number[], ood: readonly number[], max = 200): { fpr: number; tpr: number }[] {
-  const all = [...id.map((s) => [s, 1] as const), ...ood.map((s) => [s, 0] as const)].sort((a, b) => b[0] - a[0]);
-  const points = [{ fpr: 0, tpr: 0 }];
-  let tp = 0;
-  let fp = 0;
-  all.forEach(([score, positive], i) => {
-    if (positive) tp++;
-    else fp++;
-    if (i === all.length - 1 || all[i + 1][0] !== score) points.push({ fpr: fp / ood.length, tpr: tp / id.length });
-  });
+  const curve = rocCurve(id, ood);
+  const points = Array.from(curve.fpr, (fpr, i) => ({ fpr, tpr: curve.tpr[i] }));
   const step = Math.max(1, Math.ceil(points.length / max));
   return points.filter((_, i) => i % step === 0 || i === points.length - 1);
 }
@@ -143,7 +137,7 @@ function figureSpecs(results: readonly RunResult[]): Record<string, object> {
   const title = `${moonRun.config.dataset}, ${moonRun.config.model}, seed ${moonRun.config.seed}`;
   return {
     roc: {
-      title: `ROC (ID positive): ${title}`, data: { values: roc }, mark: { type: 'line', interpolate: 'step-after' },
+      title: `ROC (ID positive): ${title}`, data: { values: roc }, mark: { type: 'line', interpolate: 'linear' },
       encoding: { x: { field: 'fpr', type: 'quantitative', title: 'false-positive rate' }, y: { field: 'tpr', type: 'quantitative', title: 'true-positive rate' }, color: { field: 'run' }, column: { field: 'ood', title: 'OOD set' } },
       width: 180, height: 180,
     },

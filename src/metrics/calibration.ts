@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonMetricError } from '../errors';
+import { MoonMetricError } from '../core/errors';
 import { finiteArray, type NumericArray } from './validate';
 
 /** Per-sample confidence and correctness (1 = correct, 0 = wrong). */

@@ -1,5 +1,5 @@
-import { MoonMetricError } from '../errors';
-import type { OodMetricValues } from '../events';
+import { MoonMetricError } from '../core/errors';
+import type { OodMetricValues } from '../core/events';
 import { finiteArray, type NumericArray } from './validate';
 
 /** Which side is the positive class of a binary OOD metric. */
@@ -80,13 +80,66 @@ export function auroc(id: NumericArray, ood: NumericArray): number {
 }
 
 function aurocOf(curve: BinaryCurve): number {
-  const fpr = [0];
-  const tpr = [0];
-  for (let k = 0; k < curve.tps.length; k++) {
-    fpr.push(curve.fps[k] / curve.negatives);
-    tpr.push(curve.tps[k] / curve.positives);
+  const roc = rocOf(curve);
+  return trapezoid(roc.fpr, roc.tpr);
+}
+
+/** The ROC curve's points from (0, 0): one per distinct score, as scikit-learn's `roc_curve(drop_intermediate=False)`. */
+function rocOf(curve: BinaryCurve): RocCurve {
+  const n = curve.tps.length;
+  const fpr = new Float64Array(n + 1);
+  const tpr = new Float64Array(n + 1);
+  const thresholds = new Float64Array(n + 1);
+  thresholds[0] = Infinity;
+  for (let k = 0; k < n; k++) {
+    fpr[k + 1] = curve.fps[k] / curve.negatives;
+    tpr[k + 1] = curve.tps[k] / curve.positives;
+    thresholds[k + 1] = curve.thresholds[k];
   }
-  return trapezoid(fpr, tpr);
+  return { fpr, tpr, thresholds };
+}
+
+/** A ROC curve: false- and true-positive rates at descending score thresholds, starting at (0, 0). */
+export interface RocCurve {
+  readonly fpr: Float64Array;
+  readonly tpr: Float64Array;
+  /** The score at or above which samples are called positive; the first is +∞ (nothing positive). */
+  readonly thresholds: Float64Array;
+}
+
+/**
+ * The ROC curve of separating `id` from `ood` scores, ID positive (higher = more in-distribution): one point per
+ * distinct score, ties on one point, from (0, 0) to (1, 1) — the curve {@link auroc} integrates with trapezoids, so
+ * draw it with straight segments (linear interpolation), not steps.
+ */
+export function rocCurve(id: NumericArray, ood: NumericArray): RocCurve {
+  return rocOf(binaryCurve(...sides(id, ood, 'id')));
+}
+
+/** A precision-recall curve, from the threshold of full recall to the appended point (recall 0, precision 1). */
+export interface PrCurve {
+  readonly recall: Float64Array;
+  readonly precision: Float64Array;
+}
+
+/**
+ * The precision-recall curve that {@link aupr} integrates (trapezoids, recall descending to 0).
+ * @param options.positive 'id' (default) or 'ood' (OOD samples positive, ranked by −score)
+ */
+export function prCurve(id: NumericArray, ood: NumericArray, options: { positive?: PositiveClass } = {}): PrCurve {
+  return prOf(binaryCurve(...sides(id, ood, options.positive ?? 'id')));
+}
+
+function prOf(curve: BinaryCurve): PrCurve {
+  const last = curve.tps.indexOf(curve.positives); // first threshold with full recall
+  const recall = new Float64Array(last + 2);
+  const precision = new Float64Array(last + 2);
+  for (let k = last, i = 0; k >= 0; k--, i++) {
+    recall[i] = curve.tps[k] / curve.positives;
+    precision[i] = curve.tps[k] / (curve.tps[k] + curve.fps[k]);
+  }
+  precision[last + 1] = 1; // recall 0
+  return { recall, precision };
 }
 
 /**
@@ -101,16 +154,8 @@ export function aupr(id: NumericArray, ood: NumericArray, options: { positive?: 
 }
 
 function auprOf(curve: BinaryCurve): number {
-  const last = curve.tps.indexOf(curve.positives); // first threshold with full recall
-  const recall: number[] = [];
-  const precision: number[] = [];
-  for (let k = last; k >= 0; k--) {
-    recall.push(curve.tps[k] / curve.positives);
-    precision.push(curve.tps[k] / (curve.tps[k] + curve.fps[k]));
-  }
-  recall.push(0);
-  precision.push(1);
-  return trapezoid(recall, precision);
+  const pr = prOf(curve);
+  return trapezoid(pr.recall, pr.precision);
 }
 
 /**
@@ -134,16 +179,13 @@ function fprOf(curve: BinaryCurve, tpr: number): number {
   return 1; // unreachable: the last point has TPR 1
 }
 
-/**
- * The four OOD metrics of the reference evaluator, for one pair of score arrays: `auroc`; `auprIn` (ID samples
- * positive); `auprOut` (OOD samples positive, ranked by −score); `fpr95` (FPR at 95% TPR, ID positive).
- */
+/** @deprecated 0.1 name of {@link OodMetricValues}, the one type of the four OOD metrics (kept for one release). */
 export type OodMetrics = OodMetricValues;
 
 /**
  * AUROC, AUPR-In, AUPR-Out and FPR@95TPR of separating `id` from `ood` scores (higher = more in-distribution).
  */
-export function oodMetrics(id: NumericArray, ood: NumericArray): OodMetrics {
+export function oodMetrics(id: NumericArray, ood: NumericArray): OodMetricValues {
   const idPositive = binaryCurve(...sides(id, ood, 'id')); // each side is validated and sorted once per curve
   const oodPositive = binaryCurve(...sides(id, ood, 'ood'));
   return { auroc: aurocOf(idPositive), auprIn: auprOf(idPositive), auprOut: auprOf(oodPositive), fpr95: fprOf(idPositive, 0.95) };

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonMetricError } from '../errors';
+import { MoonMetricError } from '../core/errors';
+import type { OutputKind, OutputSource } from '../core/types';
 
-/** What the model's output tensor holds. */
-export type OutputKind = 'probabilities' | 'logits';
+export type { OutputKind, OutputSource } from '../core/types';
 
 /** Options shared by every score. */
 export interface ScoreOptions {
@@ -10,12 +10,6 @@ export interface ScoreOptions {
   numClasses: number;
   /** Whether the output holds softmax probabilities (TF.js's usual head, the default) or logits. */
   from?: OutputKind;
-}
-
-/** What a kit tells about its model's output; a `MoonKit` is one, so `mspScore(output, kit)` works. */
-export interface OutputSource {
-  readonly numClasses: number;
-  readonly outputKind: OutputKind;
 }
 
 /** Score options from either form: `{ numClasses, from }`, or a kit (its numClasses and detected output kind). */
@@ -105,9 +99,12 @@ function checkOutput(output: tf.Tensor, options: ScoreOptions, scoreName: string
   return output as tf.Tensor2D;
 }
 
-/** Softmax probabilities of the whole output (applied only when the output holds logits). */
-function probabilities(output: tf.Tensor2D, from: OutputKind | undefined): tf.Tensor2D {
-  return (from === 'logits' ? tf.softmax(output) : output) as tf.Tensor2D;
+/**
+ * The model's output as probabilities: softmax over the whole output when it holds logits, the output itself when
+ * it holds probabilities. The one place where an output kind becomes probabilities (scores, the monitor, the loss).
+ */
+export function probabilitiesFrom<T extends tf.Tensor>(output: T, from: OutputKind | undefined): T {
+  return (from === 'logits' ? tf.softmax(output) : output) as T;
 }
 
 /** Log-space values to treat as logits: the logits themselves, or log p (the logits up to a per-row constant). */
@@ -132,7 +129,7 @@ function pendingScores<O extends object>(
   return computeScores(out, o, scoreName, definition(out, o, scoreName));
 }
 
-const MSP: ScoreDefinition<ScoreOptions> = (out, o) => () => tf.max(known(probabilities(out, o.from), o.numClasses), 1);
+const MSP: ScoreDefinition<ScoreOptions> = (out, o) => () => tf.max(known(probabilitiesFrom(out, o.from), o.numClasses), 1);
 
 /**
  * Maximum softmax probability over the first K classes of the full softmax (the "unknown" mass, if any, stays in
@@ -188,46 +185,98 @@ const UNKNOWN: ScoreDefinition<ScoreOptions> = (out, o, name) => {
       `${name} needs an "unknown" column: the output has ${out.shape[1]} columns, expected numClasses + 1 = ${o.numClasses + 1}`,
     );
   }
-  return () => tf.sub(1, tf.squeeze(tf.slice(probabilities(out, o.from), [0, o.numClasses], [-1, 1]), [1]));
+  return () => tf.sub(1, tf.squeeze(tf.slice(probabilitiesFrom(out, o.from), [0, o.numClasses], [-1, 1]), [1]));
 };
 
-/** 1 − p(unknown), the probability of the K known classes together. Needs a [N, K+1] output. */
+/**
+ * 1 − p(unknown): the probability of the K known classes together (higher = more in-distribution, like every
+ * score here). Needs a [N, K+1] output.
+ */
+export function knownMassScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
+  return readSync(pendingScores(UNKNOWN, output, options, 'knownMassScore'));
+}
+
+/** {@link knownMassScore} without a synchronous read (any backend, WebGPU included). */
+export function knownMassScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
+  return readAsync(pendingScores(UNKNOWN, output, options, 'knownMassScoreAsync'));
+}
+
+/** @deprecated 0.1 name of {@link knownMassScore} (it is the known mass, 1 − p(unknown)); kept for one release. */
 export function unknownScore(output: tf.Tensor, options: ScoreOptions | OutputSource): Float32Array {
   return readSync(pendingScores(UNKNOWN, output, options, 'unknownScore'));
 }
 
-/** {@link unknownScore} without a synchronous read (any backend, WebGPU included). */
+/** @deprecated 0.1 name of {@link knownMassScoreAsync}; kept for one release. */
 export function unknownScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputSource): Promise<Float32Array> {
   return readAsync(pendingScores(UNKNOWN, output, options, 'unknownScoreAsync'));
 }
 
-/** The names of the built-in scores, for options that pick one. */
-export type ScoreName = 'msp' | 'energy' | 'max-logit' | 'unknown';
+/** The names of the built-in scores ('unknown' is the 0.1 name of 'known-mass'). */
+export type BuiltinScoreName = 'msp' | 'energy' | 'max-logit' | 'known-mass' | 'unknown';
 
-type Score = (output: tf.Tensor, options: ScoreOptions | OutputSource) => Float32Array;
-type AsyncScore = (output: tf.Tensor, options: ScoreOptions | OutputSource) => Promise<Float32Array>;
+/** A score's name: a built-in one, or one registered with {@link registerScore}. */
+export type ScoreName = BuiltinScoreName | (string & Record<never, never>);
 
-const SCORES: Record<ScoreName, { sync: Score; async: AsyncScore }> = {
+/** A score function: [N] values from an output, higher = more in-distribution. */
+export type Score = (output: tf.Tensor, options: ScoreOptions | OutputSource) => Float32Array;
+/** A score function that reads without blocking. */
+export type AsyncScore = (output: tf.Tensor, options: ScoreOptions | OutputSource) => Promise<Float32Array>;
+
+/** A score by its two forms; the synchronous one is optional for a registered score. */
+export interface ScoreForms {
+  readonly async: AsyncScore;
+  readonly sync?: Score;
+}
+
+const BUILTIN_SCORES: Readonly<Record<BuiltinScoreName, ScoreForms>> = {
   msp: { sync: mspScore, async: mspScoreAsync },
   energy: { sync: energyScore, async: energyScoreAsync },
   'max-logit': { sync: maxLogitScore, async: maxLogitScoreAsync },
-  unknown: { sync: unknownScore, async: unknownScoreAsync },
+  'known-mass': { sync: knownMassScore, async: knownMassScoreAsync },
+  unknown: { sync: knownMassScore, async: knownMassScoreAsync },
 };
 
-function scoreEntry(name: ScoreName): { sync: Score; async: AsyncScore } {
-  const entry = SCORES[name];
+/** Scores users registered; built-ins are never written here. */
+const registeredScores = new Map<string, ScoreForms>();
+
+/**
+ * Registers an OOD score under `name` for options that pick a score by name (`kit.monitor({ score: name })`, the
+ * CLI's evaluation). Pass the asynchronous form (any backend), or both forms. A built-in name cannot be replaced.
+ * @example registerScore('neg-entropy', { async: async (output, o) => … })
+ */
+export function registerScore(name: string, score: ScoreForms | AsyncScore): void {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(name)) {
+    throw new MoonMetricError(`a score name must be a non-empty string of letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})`);
+  }
+  if (name in BUILTIN_SCORES) throw new MoonMetricError(`"${name}" is a built-in score: register yours under another name`);
+  const forms = typeof score === 'function' ? { async: score } : score;
+  if (typeof forms?.async !== 'function' || (forms.sync !== undefined && typeof forms.sync !== 'function')) {
+    throw new MoonMetricError(`registerScore("${name}", …) needs an async score function, or { async, sync? }`);
+  }
+  registeredScores.set(name, forms);
+}
+
+function scoreEntry(name: ScoreName): ScoreForms {
+  const entry = (BUILTIN_SCORES as Record<string, ScoreForms>)[name] ?? registeredScores.get(name);
   if (entry === undefined) {
-    throw new MoonMetricError(`unknown score ${JSON.stringify(name)}: valid names are ${Object.keys(SCORES).map((n) => `'${n}'`).join(', ')}`);
+    const valid = [...Object.keys(BUILTIN_SCORES), ...registeredScores.keys()];
+    throw new MoonMetricError(
+      `unknown score ${JSON.stringify(name)}: valid names are ${valid.map((n) => `'${n}'`).join(', ')}; register your own with registerScore(name, score)`,
+    );
   }
   return entry;
 }
 
-/** The built-in score called `name` (synchronous read). */
+/** The score called `name`, with a synchronous read (built-ins, and registered scores that gave a sync form). */
 export function scoreByName(name: ScoreName): Score {
-  return scoreEntry(name).sync;
+  const entry = scoreEntry(name);
+  if (entry.sync === undefined) {
+    throw new MoonMetricError(`score "${name}" was registered without a synchronous form: use scoreByNameAsync("${name}")`);
+  }
+  return entry.sync;
 }
 
-/** The built-in score called `name`, reading without blocking (any backend, WebGPU included). */
+/** The score called `name`, reading without blocking (any backend, WebGPU included). */
 export function scoreByNameAsync(name: ScoreName): AsyncScore {
   return scoreEntry(name).async;
 }

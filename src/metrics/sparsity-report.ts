@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MoonKit } from '../create-moon';
-import { MoonMetricError } from '../errors';
-import { findMaskableKernels, type MaskableKernel } from '../plugins/masks/maskable-kernels';
+import { MoonMetricError } from '../core/errors';
+import type { LayerMaskInfo } from '../core/events';
+import { findMaskableKernels, type MaskableKernel } from '../core/maskable-kernels';
+
+/** A model with mask information, as a kit gives it: `sparsityReport(kit)`. */
+export interface MaskedModel {
+  readonly model: tf.LayersModel;
+  /** Per masked kernel: its variable's name and active count. */
+  readonly maskSummary: readonly Pick<LayerMaskInfo, 'variable' | 'active'>[];
+}
 
 /** One maskable kernel in a {@link SparsityReport}. */
 export interface LayerSparsity {
@@ -60,13 +67,13 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64
  * kernel size × output positions); globally the density over the kernels and over all parameters, and the
  * model's dense weight bytes.
  */
-export function sparsityReport(target: tf.LayersModel | MoonKit): SparsityReport {
+export function sparsityReport(target: tf.LayersModel | MaskedModel): SparsityReport {
   const kit = target instanceof tf.LayersModel ? undefined : target;
   const model = kit ? kit.model : (target as tf.LayersModel);
   if (!(model instanceof tf.LayersModel)) {
     throw new MoonMetricError('sparsityReport takes a tf.LayersModel or a kit from createMoon');
   }
-  const activeByVariable = new Map((kit?.masks ?? []).map((m) => [m.variable, m.active]));
+  const activeByVariable = new Map((kit?.maskSummary ?? []).map((m) => [m.variable, m.active]));
   const layers = findMaskableKernels(model).map((k): LayerSparsity => {
     const masked = activeByVariable.has(k.variable.name);
     const active = masked ? activeByVariable.get(k.variable.name)! : kit ? k.size : nonzeroCount(k.variable);

@@ -1,4 +1,4 @@
-import { MoonMetricError } from '../errors';
+import { MoonMetricError } from '../core/errors';
 
 /** Scores or values as the metrics accept them. */
 export type NumericArray = ArrayLike<number>;

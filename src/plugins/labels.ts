@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../errors';
+import { MoonConfigError } from '../core/errors';
 
 /** Labels in any form users hold them: a tensor (one-hot rows or class ids) or an array of class ids. */
 export type LabelInput = tf.Tensor | ArrayLike<number>;
@@ -47,14 +47,14 @@ export function oneHotLabels(y: LabelInput, numClasses: number, width: number): 
   const columns = y.shape[y.rank - 1];
   if (y.rank !== 2 || (columns !== numClasses && columns !== numClasses + 1)) {
     throw new MoonConfigError(
-      `labels of ${describe(y)} do not fit numClasses = ${numClasses}: pass one-hot rows over ${numClasses}` +
+      `labels of ${describe(y)} do not fit numClasses = ${numClasses}: pass one-hot labels over ${numClasses}` +
         `${width > numClasses ? ` or ${width}` : ''} columns, or class ids of shape [N] or [N, 1]`,
     );
   }
   if (columns > width) {
     throw new MoonConfigError(
       `labels have ${columns} columns (an "unknown" column) but this plain kit's model has numClasses = ${numClasses} outputs: ` +
-        `pass one-hot rows over ${numClasses} columns`,
+        `pass one-hot labels over ${numClasses} columns`,
     );
   }
   if (y.dtype === 'float32' && columns === width) return y as tf.Tensor2D;

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { MaskUpdaterCallback } from '../../src';
 
 /** A 784-32-16-10 MLP with seeded initializers, so two builds with one seed hold the same weights. */
 export function buildMlp(seed = 1, outputs = 10, inputSize = 784): tf.Sequential {
@@ -43,14 +42,12 @@ export function kernelStats(weights: tf.Tensor, mask: tf.Tensor): { active: numb
 }
 
 /**
- * The live kernel and mask tensors of a kit, reached through its mask-updater callback (tests only: the public
- * API exposes counts, not the tensors).
+ * The live kernel and mask tensors of a kit, reached through its mask set (tests only: the public API exposes
+ * counts, not the tensors).
  */
-export function maskedKernels(kit: { callbacks: readonly tf.Callback[] }): { name: string; kernel: tf.Variable; mask: tf.Variable }[] {
-  const callback = kit.callbacks.find((c) => c instanceof MaskUpdaterCallback) as unknown as {
-    masks: { entries: { kernel: { layerName: string; variable: tf.Variable }; mask: tf.Variable }[] };
-  };
-  return callback.masks.entries.map((e) => ({ name: e.kernel.layerName, kernel: e.kernel.variable, mask: e.mask }));
+export function maskedKernels(kit: object): { name: string; kernel: tf.Variable; mask: tf.Variable }[] {
+  const parts = (kit as unknown as { parts: { masks: { entries: { kernel: { layerName: string; variable: tf.Variable }; mask: tf.Variable }[] } } }).parts;
+  return parts.masks.entries.map((e) => ({ name: e.kernel.layerName, kernel: e.kernel.variable, mask: e.mask }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../../errors';
+import { MoonConfigError } from '../../core/errors';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Backend = tf.KernelBackend & { disposeData(dataId: object): boolean };

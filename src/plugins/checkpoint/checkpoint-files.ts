@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 // The default import keeps the live module object (not a copy), so file-system failures can be simulated in tests.
 import fs from 'fs';
 import * as path from 'path';
-import { MoonCheckpointError } from '../../errors';
+import { MoonCheckpointError } from '../../core/errors';
 import { writeDirectoryAtomically } from '../atomic-directory';
 
 /** The checkpoint format's name and version; a newer version fails to load with a typed error. */

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AutoTunerCallback } from '../../callbacks/auto-tuner';
-import type { SnapshotVoterCallback } from '../../callbacks/snapshot-voter';
-import { MoonCheckpointError } from '../../errors';
+import { MoonCheckpointError } from '../../core/errors';
 import type { MaskSet } from '../masks/mask-set';
+import type { AlphaSchedule } from '../moon/alpha-schedule';
 import type { UnknownAwareState } from '../moon/unknown-aware-loss';
+import type { WeightAverage } from '../moon/weight-average';
 import type { MaskedOptimizer, NamedTensor } from '../optimizer/masked-optimizer';
+import { splitSlotName } from '../optimizer/optimizer-slots';
 import type { RandomWeightDrop } from '../optimizer/random-weight-drop';
 import type { RandomSource } from '../random-source';
-import type { PartState } from '../state';
+import type { PartState } from '../../core/types';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpointFiles, writeCheckpointFiles } from './checkpoint-files';
 
 /**
@@ -20,7 +21,7 @@ export interface KitIdentity {
   unknownAware: boolean;
   preset: string;
   sparsity: number;
-  sparsifier: string;
+  sparsifier: string | { drop: string; grow: string };
   distribution: string;
   randomMaskDpnum: number;
   epochs: number;
@@ -38,8 +39,10 @@ export interface CheckpointParts {
   masks: MaskSet;
   random: RandomSource;
   lossState?: UnknownAwareState;
-  tuner?: AutoTunerCallback;
-  voter?: SnapshotVoterCallback;
+  /** The α ramp (saved under its 0.1 name, `tuner`). */
+  alphaSchedule?: AlphaSchedule;
+  /** The voter's running average (saved under its 0.1 name, `voter`). */
+  weightAverage?: WeightAverage;
   weightDrop?: RandomWeightDrop;
 }
 
@@ -100,7 +103,7 @@ function unpack(record: TensorRecord, buffer: Buffer): tf.Tensor {
 /** The parts that keep state, by the name they are saved under. */
 function stateful(parts: CheckpointParts): [string, { exportState(): PartState }][] {
   const list: [string, { exportState(): PartState } | undefined][] = [
-    ['masks', parts.masks], ['loss', parts.lossState], ['tuner', parts.tuner], ['voter', parts.voter], ['weightDrop', parts.weightDrop],
+    ['masks', parts.masks], ['loss', parts.lossState], ['tuner', parts.alphaSchedule], ['voter', parts.weightAverage], ['weightDrop', parts.weightDrop],
   ];
   return list.filter((p): p is [string, { exportState(): PartState }] => p[1] !== undefined);
 }
@@ -210,8 +213,8 @@ export function applyKitCheckpoint(ckpt: LoadedCheckpoint, parts: CheckpointPart
   try {
     parts.masks.importState(state('masks'));
     if (parts.lossState && m.values.loss) parts.lossState.importState(state('loss'));
-    if (parts.tuner && m.values.tuner) parts.tuner.importState(state('tuner'));
-    if (parts.voter && m.values.voter) parts.voter.importState(state('voter'), parts.model);
+    if (parts.alphaSchedule && m.values.tuner) parts.alphaSchedule.importState(state('tuner'));
+    if (parts.weightAverage && m.values.voter) parts.weightAverage.importState(state('voter'), parts.model);
     if (parts.weightDrop && m.values.weightDrop) parts.weightDrop.importState(state('weightDrop'));
     parts.random.setState(m.random);
   } finally {
@@ -222,8 +225,8 @@ export function applyKitCheckpoint(ckpt: LoadedCheckpoint, parts: CheckpointPart
     .filter((r) => r.name.startsWith('optimizer/'))
     .map((r, i) => {
       const saved = m.optimizer[i];
-      const slash = saved.lastIndexOf('/');
-      const variable = slash > 0 ? rename.get(saved.slice(0, slash)) : undefined;
-      return { name: variable ? `${variable}${saved.slice(slash)}` : saved, tensor: unpack(r, ckpt.state) };
+      const parts = splitSlotName(saved);
+      const variable = parts ? rename.get(parts.owner) : undefined;
+      return { name: variable ? `${variable}/${parts!.slot}` : saved, tensor: unpack(r, ckpt.state) };
     });
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../../errors';
+import { MoonConfigError } from '../../core/errors';
 import { writeDirectoryAtomically } from '../atomic-directory';
 
 const PREFIX = 'file://';

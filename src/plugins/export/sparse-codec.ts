@@ -1,4 +1,4 @@
-import { MoonConfigError } from '../../errors';
+import { MoonConfigError } from '../../core/errors';
 
 /** How one float32 weight is stored. */
 export type SparseEncoding = 'dense' | 'bitmask' | 'indices';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError, MoonModelError } from '../../errors';
+import { MoonConfigError, MoonModelError } from '../../core/errors';
 import { decodeWeights, encodedBytes, encodeWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
 import { fileHandler, isFileUrl } from './file-handler';
 

@@ -1,5 +1,5 @@
-import { MoonConfigError } from '../../errors';
-import { epochOfStep } from './fit-phase';
+import { MoonConfigError } from '../../core/errors';
+import { epochOfStep } from '../schedules/epochs';
 
 /** The run a kit was created for: every schedule of the kit is laid out in these units. */
 export interface FitPlan {

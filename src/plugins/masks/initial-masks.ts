@@ -1,6 +1,6 @@
 import { allocateActiveCounts, type DensityDistribution } from '../distributions/density-distribution';
 import { sampleWithoutReplacement, type RandomSource } from '../random-source';
-import type { MaskableKernel } from './maskable-kernels';
+import type { MaskableKernel } from '../../core/maskable-kernels';
 
 /**
  * Draws the initial masks: the distribution spreads `density` over the layers, the counts are made exact

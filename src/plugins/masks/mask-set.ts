@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
-import type { LayerMaskInfo } from '../../events';
-import type { PartState } from '../state';
-import type { MaskableKernel } from './maskable-kernels';
+import type { LayerMaskInfo } from '../../core/events';
+import type { PartState } from '../../core/types';
+import type { MaskableKernel } from '../../core/maskable-kernels';
 
 /**
  * weights · mask, with the masked positions at +0: a plain product gives −0 for negative weights, and a sparse

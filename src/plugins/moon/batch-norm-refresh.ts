@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { leafLayers } from '../layers';
+import { leafLayers } from '../../core/layers';
 
 /** TF.js keeps BatchNormalization's momentum private but reads it on every call. */
 type WithMomentum = { momentum: number };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError, MoonModelError } from '../../errors';
-import type { OutputKind } from '../../metrics/scores';
-import { leafLayers } from '../layers';
+import { MoonConfigError, MoonModelError } from '../../core/errors';
+import type { OutputKind } from '../../core/types';
+import { leafLayers } from '../../core/layers';
 
 /** The output names a user can pass as `output`: the model's output names. */
 function outputNames(model: tf.LayersModel): string[] {

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
-import type { PartState } from '../state';
+import type { PartState } from '../../core/types';
 import type { FitPhase } from '../fit/fit-phase';
-import { MoonConfigError } from '../../errors';
-import type { OutputKind } from '../../metrics/scores';
+import { MoonConfigError } from '../../core/errors';
+import type { OutputKind } from '../../core/types';
+import { probabilitiesFrom } from '../../metrics/scores';
+import { oneHotLabels } from '../labels';
 
 /** u = p(unknown) is clamped below 1 so that 1 + α·u and log terms stay finite (the reference's epsilon). */
 const UNKNOWN_CLAMP = 1 - 1e-7;
@@ -47,17 +49,6 @@ export class UnknownAwareState {
   }
 }
 
-/** yTrue as one-hot over K+1 columns: a K-wide one-hot gets a zero "unknown" column. */
-function labelsOverKPlus1(yTrue: tf.Tensor, numClasses: number): tf.Tensor {
-  const width = yTrue.shape[yTrue.rank - 1];
-  if (yTrue.rank === 2 && width === numClasses + 1) return yTrue;
-  if (yTrue.rank === 2 && width === numClasses) return tf.pad(yTrue, [[0, 0], [0, 1]]);
-  throw new MoonConfigError(
-    `the unknown-aware loss needs one-hot labels over ${numClasses} or ${numClasses + 1} columns, got shape [${yTrue.shape}]: ` +
-      `one-hot encode integer labels with tf.oneHot(labels, ${numClasses}) and pad them with kit.labels(…)`,
-  );
-}
-
 /**
  * The unknown-aware loss of the reference code (`extra_c_loss`), per sample i with h_i the cross-entropy over all
  * K+1 outputs and u_i = min(p_i(unknown), 1 − 1e-7):
@@ -84,9 +75,9 @@ export function unknownAwareLoss(
         `the unknown-aware loss needs numClasses + 1 = ${numClasses + 1} outputs, got ${yPred.shape[yPred.rank - 1]}: add one unit to the last layer (addUnknownHead(model))`,
       );
     }
-    const labels = labelsOverKPlus1(yTrue, numClasses);
+    const labels = oneHotLabels(yTrue, numClasses, numClasses + 1);
     const logP = from === 'logits' ? tf.logSoftmax(yPred) : tf.log(tf.clipByValue(yPred, PROBABILITY_EPSILON, 1));
-    const p = from === 'logits' ? tf.softmax(yPred) : yPred;
+    const p = probabilitiesFrom(yPred, from);
     const crossEntropy = tf.neg(tf.sum(tf.mul(labels, logP), -1));
     const unknown = tf.minimum(tf.squeeze(tf.slice(p, [0, numClasses], [-1, 1]), [1]), UNKNOWN_CLAMP);
     // argMax and oneHot have zero gradients: the indicator is a constant for backprop (tfjs has no NotEqual grad).

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonModelError } from '../../errors';
+import { MoonModelError } from '../../core/errors';
 import { oneHotLabels, type LabelInput } from '../labels';
 
 /**
  * Labels for a K+1-output model: one-hot rows over K (any numeric dtype) get a zero "unknown" column; integer class
  * ids ([N] or [N, 1], or an array) are one-hot encoded first; float32 rows over K+1 are returned as they are (the
- * same tensor). No training sample is ever labelled "unknown". `kit.labels` does the same for its kit.
+ * same tensor). No training sample is ever labelled "unknown".
+ * @deprecated the same as `kit.labels(y)` of an unknown-aware kit; kept for one release.
  */
 export function padUnknownColumn(labels: LabelInput, numClasses: number): tf.Tensor2D {
   return oneHotLabels(labels, numClasses, numClasses + 1);

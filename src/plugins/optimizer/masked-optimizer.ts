@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError, MoonModelError } from '../../errors';
+import { MoonConfigError, MoonModelError } from '../../core/errors';
 import type { FitPhase } from '../fit/fit-phase';
 import { applyMask, type MaskSet } from '../masks/mask-set';
 import { getOptimizerLearningRate, probeOptimizerSlots, setOptimizerLearningRate } from './optimizer-slots';

@@ -7,6 +7,15 @@ export interface OptimizerSlot {
 }
 
 /**
+ * Splits an optimizer weight's name, `<variable>/<slot>` as `getWeights()` names slots, into the variable it belongs
+ * to and the slot's name; undefined for names without a slot part (the step counter `iter`).
+ */
+export function splitSlotName(name: string): { owner: string; slot: string } | undefined {
+  const slash = name.lastIndexOf('/');
+  return slash > 0 ? { owner: name.slice(0, slash), slot: name.slice(slash + 1) } : undefined;
+}
+
+/**
  * Reads the live slot variables of `optimizer` through its public `getWeights()` (which names them
  * `<variable>/<slot>`); the fresh iteration scalar it allocates is freed. Throws whatever `getWeights()` throws
  * (Adamax has none), before the caller has changed anything.
@@ -15,9 +24,9 @@ export async function readOptimizerSlots(optimizer: tf.Optimizer): Promise<Optim
   const weights = await optimizer.getWeights();
   const slots: OptimizerSlot[] = [];
   for (const w of weights) {
-    const slash = w.name.lastIndexOf('/');
+    const parts = splitSlotName(w.name);
     if (w.name === 'iter') w.tensor.dispose(); // getWeights() allocates a fresh iteration scalar on every call
-    else if (slash > 0) slots.push({ owner: w.name.slice(0, slash), slot: w.tensor as tf.Variable });
+    else if (parts) slots.push({ owner: parts.owner, slot: w.tensor as tf.Variable });
   }
   return slots;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownedVariable } from '../owned-variable';
-import type { PartState } from '../state';
+import type { PartState } from '../../core/types';
 import { applyMask, type MaskSet } from '../masks/mask-set';
 import type { RandomSource } from '../random-source';
 

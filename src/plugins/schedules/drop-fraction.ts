@@ -1,22 +1,4 @@
-/** How the drop fraction decays between the first and the last mask update. */
-export type DropFractionDecay = 'cosine' | 'linear' | 'constant';
-
-/** The schedule of mask updates, in optimizer steps (1-based: step t is the t-th optimizer step of the run). */
-export interface MaskSchedule {
-  /** Updates happen at startStep + interval, startStep + 2·interval, … */
-  readonly interval: number;
-  readonly startStep: number;
-  /** No update after this step. */
-  readonly endStep: number;
-  /** Drop fraction at startStep. */
-  readonly dropFraction: number;
-  readonly decay: DropFractionDecay;
-  /**
-   * Steps over which the decay runs from its initial value to 0; defaults to endStep − startStep (RigL). After
-   * the horizon the fraction stays at its value one step before it (the reference code's CosineDecay).
-   */
-  readonly decayHorizon?: number;
-}
+import type { MaskSchedule } from '../../core/types';
 
 /** Whether step `step` (1-based) is a mask-update step under `schedule`. */
 export function isMaskUpdateStep(step: number, schedule: MaskSchedule): boolean {

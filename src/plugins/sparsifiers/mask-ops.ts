@@ -16,9 +16,17 @@ export function topKMask(scores: tf.Tensor, k: number): tf.Tensor {
  * @returns the mask after the drop.
  */
 export function dropSmallestMagnitude(weights: tf.Tensor, mask: tf.Tensor, k: number): tf.Tensor {
-  // Score = -|w| on active positions, -∞ elsewhere: the top k scores are the k smallest active magnitudes.
-  const scores = tf.where(tf.cast(mask, 'bool'), tf.neg(tf.abs(weights)), tf.fill(mask.shape, -Infinity));
-  return tf.sub(mask, topKMask(scores, k));
+  return dropLowestScores(tf.abs(weights), mask, k);
+}
+
+/**
+ * Drops the `k` active positions with the lowest `scores`. Call inside `tf.tidy`.
+ * @returns the mask after the drop.
+ */
+export function dropLowestScores(scores: tf.Tensor, mask: tf.Tensor, k: number): tf.Tensor {
+  // −score on active positions, −∞ elsewhere: the top k are the k lowest active scores.
+  const candidates = tf.where(tf.cast(mask, 'bool'), tf.neg(scores), tf.fill(mask.shape, -Infinity));
+  return tf.sub(mask, topKMask(candidates, k));
 }
 
 /**

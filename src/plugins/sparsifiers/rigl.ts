@@ -1,25 +1,15 @@
-import * as tf from '@tensorflow/tfjs';
 import { injectable } from 'tsyringe';
-import { MoonMaskError } from '../../errors';
-import { dropSmallestMagnitude, growLargestScores } from './mask-ops';
-import type { MaskUpdateContext, Sparsifier } from './sparsifier';
+import { MagnitudeDrop } from './drop-criteria';
+import { GradientGrow } from './grow-criteria';
+import { PruneAndGrowSparsifier } from './prune-and-grow';
 
 /**
  * RigL (Evci et al. 2020): drop the k smallest-magnitude active weights, grow the k inactive positions (the
  * just-dropped ones included) with the largest dense-gradient magnitude on the current batch.
  */
 @injectable()
-export class RigLSparsifier implements Sparsifier {
-  readonly needsGradients = true;
-
-  updateMask(ctx: MaskUpdateContext): tf.Tensor {
-    if (ctx.gradient === undefined) {
-      throw new MoonMaskError(
-        `RigL needs the dense gradient of layer "${ctx.layerName}" (context.gradient): the kit provides it on update steps; ` +
-          'when calling updateMask yourself, pass the gradient of the loss with respect to the kernel',
-      );
-    }
-    const dropped = dropSmallestMagnitude(ctx.weights, ctx.mask, ctx.dropCount);
-    return growLargestScores(tf.abs(ctx.gradient), dropped, ctx.dropCount);
+export class RigLSparsifier extends PruneAndGrowSparsifier {
+  constructor() {
+    super(new MagnitudeDrop(), new GradientGrow());
   }
 }

@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
 import { injectable } from 'tsyringe';
-import { dropSmallestMagnitude, growLargestScores } from './mask-ops';
-import type { MaskUpdateContext, Sparsifier } from './sparsifier';
+import { MagnitudeDrop } from './drop-criteria';
+import { RandomGrow } from './grow-criteria';
+import { PruneAndGrowSparsifier } from './prune-and-grow';
 
 /**
  * SET (Mocanu et al. 2018): drop the k smallest-magnitude active weights, grow k inactive positions drawn
@@ -9,12 +9,8 @@ import type { MaskUpdateContext, Sparsifier } from './sparsifier';
  * (the reference code's Bernoulli growth lets it drift).
  */
 @injectable()
-export class SETSparsifier implements Sparsifier {
-  readonly needsGradients = false;
-
-  updateMask(ctx: MaskUpdateContext): tf.Tensor {
-    const dropped = dropSmallestMagnitude(ctx.weights, ctx.mask, ctx.dropCount);
-    const scores = tf.randomUniform(ctx.mask.shape, 0, 1, 'float32', ctx.random.nextUint32());
-    return growLargestScores(scores, dropped, ctx.dropCount);
+export class SETSparsifier extends PruneAndGrowSparsifier {
+  constructor() {
+    super(new MagnitudeDrop(), new RandomGrow());
   }
 }

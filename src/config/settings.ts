@@ -1,9 +1,9 @@
-import type { TunerSettings } from './callbacks/auto-tuner';
-import type { LearningRateSchedule } from './callbacks/learning-rate-schedule';
-import type { VoterSettings } from './callbacks/snapshot-voter';
-import { MoonConfigError } from './errors';
-import type { EceOptions } from './metrics/calibration';
-import { rejectUnknownKeys, requireInteger, requireNumberIn, resolveMaskOptions, type MoonOptions, type Preset, type ResolvedMaskOptions } from './options';
+import type { LearningRateSchedule, TunerSettings, VoterSettings } from '../core/types';
+import { MoonConfigError } from '../core/errors';
+import { requireInteger, requireNumberIn, requireOneOf, requirePositive } from '../core/validate';
+import type { EceOptions } from '../metrics/calibration';
+import { defaultEndStep, epochsFraction, PRESET_DEFAULTS, type PresetDefaults } from './presets';
+import { rejectUnknownKeys, resolveMaskOptions, type MoonOptions, type Preset, type SparsifierChoice, type ResolvedMaskOptions } from './options';
 
 /** Every setting of a kit, defaults and preset applied: what `createMoon` builds from, reported as `kit.settings`. */
 export interface MoonSettings {
@@ -13,7 +13,7 @@ export interface MoonSettings {
   readonly epochs: number;
   readonly stepsPerEpoch: number;
   readonly sparsity: number;
-  readonly sparsifier: string;
+  readonly sparsifier: SparsifierChoice;
   readonly distribution: string;
   readonly seed: number;
   readonly mask: ResolvedMaskOptions;
@@ -26,22 +26,13 @@ export interface MoonSettings {
   readonly ece: EceOptions;
 }
 
-/** What the presets change, and nothing else (docs/method.md lists each with its reason). */
-const PRESETS: Record<Preset, { defaultEndStep: (epochs: number, steps: number) => number; decayHorizon?: number; rule: 'every-tenth' | 'first-tenth'; dpnum: number; ece: EceOptions }> = {
-  recommended: { defaultEndStep: (e, t) => Math.floor(0.75 * e * t), rule: 'every-tenth', dpnum: 0, ece: { variant: 'guo', bins: 15 } },
-  'as-released': { defaultEndStep: (e, t) => Math.round(0.7 * e) * t, decayHorizon: 70, rule: 'first-tenth', dpnum: 100, ece: { variant: 'reference', bins: 10 } },
-};
-
-/** Scales a fraction of the reference's 100-epoch run to this run: at least 1 epoch. */
-const epochsFraction = (epochs: number, fraction: number) => Math.max(1, Math.round(fraction * epochs));
-
 /** Resolves and cross-checks every option; throws a typed error before anything is built. */
 export function resolveSettings(options: MoonOptions): MoonSettings {
   rejectUnknownKeys(options, 'createMoon');
   const preset = options.preset ?? 'recommended';
-  if (!(preset in PRESETS)) throw new MoonConfigError(`preset must be 'recommended' or 'as-released', got ${JSON.stringify(preset)}`);
-  const p = PRESETS[preset];
-  const unknownAware = options.unknownAware ?? true;
+  requireOneOf('preset', preset, Object.keys(PRESET_DEFAULTS) as Preset[]);
+  const p = PRESET_DEFAULTS[preset];
+  const unknownAware = options.unknownAware ?? p.unknownAware;
   if (typeof unknownAware !== 'boolean') throw new MoonConfigError(`unknownAware must be true or false, got ${typeof unknownAware}`);
   const numClasses = requireInteger('numClasses', options.numClasses, 1, 'the number of known classes K');
   const epochs = requireInteger('epochs', options.epochs, 1, 'the number of epochs you will fit');
@@ -49,16 +40,16 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
   if (unknownAware && epochs < 2) {
     throw new MoonConfigError('an unknown-aware kit needs epochs ≥ 2: at least one warm-up epoch to measure the loss before α is set');
   }
-  const sparsity = requireNumberIn('sparsity', options.sparsity ?? 0.9, 0, 1, false, 'the fraction of masked weights that are zero; 0.9 keeps 10% of the weights');
+  const sparsity = requireNumberIn('sparsity', options.sparsity ?? p.sparsity, 0, 1, false, 'the fraction of masked weights that are zero; 0.9 keeps 10% of the weights');
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new MoonConfigError(`seed must be a finite number, got ${typeof seed}`);
 
-  const averagingEpochs = resolveAveraging(options, epochs);
+  const averagingEpochs = resolveAveraging(options, epochs, p.voter.epochsFraction);
   const voterOn = unknownAware && options.voter !== false;
   const averagingStart = (epochs - averagingEpochs) * stepsPerEpoch;
   // A default end step never collides with the averaging window; an explicit one that does is an error below.
-  const defaultEnd = voterOn ? Math.min(p.defaultEndStep(epochs, stepsPerEpoch), averagingStart) : p.defaultEndStep(epochs, stepsPerEpoch);
-  const mask = resolveMaskOptions(options.mask, defaultEnd, p.decayHorizon);
+  const presetEnd = defaultEndStep(p, epochs, stepsPerEpoch);
+  const mask = resolveMaskOptions(options.mask, p.mask, voterOn ? Math.min(presetEnd, averagingStart) : presetEnd);
   if (voterOn && mask.endStep > averagingStart) {
     throw new MoonConfigError(
       `mask updates run until step ${mask.endStep} but averaging starts at step ${averagingStart} (epoch ${epochs - averagingEpochs}): ` +
@@ -67,23 +58,23 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
   }
   return {
     preset, unknownAware, numClasses, epochs, stepsPerEpoch, sparsity, seed, mask,
-    sparsifier: options.sparsifier ?? 'rigl',
-    distribution: options.distribution ?? 'erk',
-    tuner: unknownAware ? resolveTuner(options, epochs, stepsPerEpoch) : undefined,
-    lr: resolveLearningRate(options, unknownAware, epochs, stepsPerEpoch, averagingEpochs),
-    voter: voterOn ? { firstEpoch: epochs - averagingEpochs, rule: resolveRule(options, p.rule), stepsPerEpoch } : undefined,
-    randomMaskDpnum: resolveDpnum(options, p.dpnum),
+    sparsifier: resolveSparsifierChoice(options.sparsifier ?? p.sparsifier),
+    distribution: options.distribution ?? p.distribution,
+    tuner: unknownAware ? resolveTuner(options, p, epochs, stepsPerEpoch) : undefined,
+    lr: resolveLearningRate(options, p, unknownAware, epochs, stepsPerEpoch, averagingEpochs),
+    voter: voterOn ? { firstEpoch: epochs - averagingEpochs, rule: resolveRule(options, p.voter.rule), stepsPerEpoch } : undefined,
+    randomMaskDpnum: resolveDpnum(options, p.randomMaskDpnum),
     ece: p.ece,
   };
 }
 
-function resolveAveraging(options: MoonOptions, epochs: number): number {
+function resolveAveraging(options: MoonOptions, epochs: number, fraction: number): number {
   const v = options.voter;
   if (v !== undefined && v !== false && (typeof v !== 'object' || v === null)) {
     throw new MoonConfigError(`voter must be an object ({ epochs, rule }) or false, got ${typeof v}`);
   }
   rejectUnknownKeys(v, 'voter');
-  const averaging = requireInteger('voter.epochs', (v || undefined)?.epochs ?? epochsFraction(epochs, 0.2), 1);
+  const averaging = requireInteger('voter.epochs', (v || undefined)?.epochs ?? epochsFraction(epochs, fraction), 1);
   if (averaging > epochs) {
     throw new MoonConfigError(`voter.epochs (${averaging}) is longer than the training (${epochs} epochs): average at most the last ${epochs} epochs`);
   }
@@ -92,33 +83,29 @@ function resolveAveraging(options: MoonOptions, epochs: number): number {
 
 function resolveRule(options: MoonOptions, fallback: 'every-tenth' | 'first-tenth'): 'every-tenth' | 'first-tenth' {
   const rule = (options.voter || undefined)?.rule ?? fallback;
-  if (rule !== 'every-tenth' && rule !== 'first-tenth') throw new MoonConfigError(`voter.rule must be 'every-tenth' or 'first-tenth', got ${JSON.stringify(rule)}`);
-  return rule;
+  return requireOneOf('voter.rule', rule, ['every-tenth', 'first-tenth'] as const);
 }
 
-function resolveTuner(options: MoonOptions, epochs: number, stepsPerEpoch: number): TunerSettings & { ewmaMomentum: number } {
+function resolveTuner(options: MoonOptions, p: PresetDefaults, epochs: number, stepsPerEpoch: number): TunerSettings & { ewmaMomentum: number } {
   rejectUnknownKeys(options.tuner, 'tuner');
   const t = options.tuner ?? {};
-  const warmupEpochs = requireInteger('tuner.warmupEpochs', t.warmupEpochs ?? Math.min(epochsFraction(epochs, 0.05), epochs - 1), 1);
+  const warmupEpochs = requireInteger('tuner.warmupEpochs', t.warmupEpochs ?? Math.min(epochsFraction(epochs, p.tuner.warmupFraction), epochs - 1), 1);
   if (warmupEpochs >= epochs) {
     throw new MoonConfigError(`tuner.warmupEpochs (${warmupEpochs}) must be less than epochs (${epochs}): α is set at the first epoch after the warm-up`);
   }
-  const positive = (name: string, value: unknown) => {
-    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new MoonConfigError(`${name} must be a positive number, got ${value}`);
-    return value;
-  };
   return {
     warmupEpochs,
     epochs,
     stepsPerEpoch,
-    initFactor: positive('tuner.initFactor', t.initFactor ?? 64),
-    alphaFinal: requireNumberIn('tuner.alphaFinal', t.alphaFinal ?? 1, 0, Number.MAX_VALUE),
-    ewmaMomentum: requireNumberIn('tuner.ewmaMomentum', t.ewmaMomentum ?? 0.05, 0, 1, true),
+    initFactor: requirePositive('tuner.initFactor', t.initFactor ?? p.tuner.initFactor),
+    alphaFinal: requireNumberIn('tuner.alphaFinal', t.alphaFinal ?? p.tuner.alphaFinal, 0, Number.MAX_VALUE),
+    ewmaMomentum: requireNumberIn('tuner.ewmaMomentum', t.ewmaMomentum ?? p.tuner.ewmaMomentum, 0, 1, true),
   };
 }
 
 function resolveLearningRate(
   options: MoonOptions,
+  p: PresetDefaults,
   unknownAware: boolean,
   epochs: number,
   stepsPerEpoch: number,
@@ -138,7 +125,8 @@ function resolveLearningRate(
     const value = given[name] ?? given[alias] ?? fallback;
     return requireNumberIn(`lr.${name}`, value, 0, Number.MAX_VALUE, false, 'a multiplier of the optimizer learning rate');
   };
-  return { start: multiplier('startMultiplier', 'start', 1.2), end: multiplier('endMultiplier', 'end', 0.08), epochs, stepsPerEpoch, constantEpochs };
+  const [startMultiplier, endMultiplier] = [multiplier('startMultiplier', 'start', p.lr.startMultiplier), multiplier('endMultiplier', 'end', p.lr.endMultiplier)];
+  return { start: startMultiplier, end: endMultiplier, epochs, stepsPerEpoch, constantEpochs };
 }
 
 function resolveDpnum(options: MoonOptions, fallback: number): number {
@@ -147,4 +135,18 @@ function resolveDpnum(options: MoonOptions, fallback: number): number {
     throw new MoonConfigError(`randomMaskDpnum must be 0 (off) or an integer ≥ 2 (drop 1/dpnum of the weights each step), got ${dpnum}`);
   }
   return dpnum;
+}
+
+/** A sparsifier name, or a `{ drop, grow }` pair of names (copied, so later changes to the options do not leak in). */
+function resolveSparsifierChoice(choice: unknown): SparsifierChoice {
+  if (typeof choice === 'string') return choice;
+  if (choice === null || typeof choice !== 'object') {
+    throw new MoonConfigError(`sparsifier must be a registered name ('rigl', 'set', 'static', …) or { drop, grow }, got ${typeof choice}`);
+  }
+  rejectUnknownKeys(choice, 'sparsifier');
+  const { drop, grow } = choice as { drop?: unknown; grow?: unknown };
+  if (typeof drop !== 'string' || typeof grow !== 'string') {
+    throw new MoonConfigError(`sparsifier { drop, grow } needs two registered names, e.g. { drop: 'magnitude', grow: 'gradient' }`);
+  }
+  return { drop, grow };
 }

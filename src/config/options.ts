@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { MoonConfigError } from './errors';
-import type { SnapshotRule } from './callbacks/snapshot-voter';
-import type { OutputKind } from './metrics/scores';
-import type { DropFractionDecay } from './plugins/schedules/drop-fraction';
+import { MoonConfigError } from '../core/errors';
+import { rejectUnknownKeys as rejectKeysOutside, requireInteger, requireNumberIn, requireOneOf } from '../core/validate';
+import type { DropFractionDecay, OutputKind, SnapshotRule } from '../core/types';
+import type { PresetDefaults } from './presets';
 
 /** A layer as seen by the `denseLayers` predicate. */
 export interface MaskableLayerInfo {
@@ -13,6 +13,9 @@ export interface MaskableLayerInfo {
   /** Position among the maskable layers, in layer order (0 = the first). */
   readonly index: number;
 }
+
+/** A sparsifier by registered name, or as a drop criterion and a grow criterion by registered names. */
+export type SparsifierChoice = string | { readonly drop: string; readonly grow: string };
 
 /** When and how masks are updated, and which layers stay dense. */
 export interface MaskOptions {
@@ -85,8 +88,11 @@ export interface MoonOptions {
   stepsPerEpoch: number;
   /** Fraction of masked weights that are zero, in [0, 1). Default 0.9. */
   sparsity?: number;
-  /** Registered sparsifier name: 'rigl' (default), 'set', 'static' or your own. */
-  sparsifier?: string;
+  /**
+   * Registered sparsifier name: 'rigl' (default), 'set', 'static' or your own; or a prune-and-grow pair of
+   * registered criteria, e.g. `{ drop: 'magnitude', grow: 'gradient' }` (which is RigL).
+   */
+  sparsifier?: SparsifierChoice;
   /** Registered density distribution name: 'erk' (default), 'er', 'uniform' or your own. */
   distribution?: string;
   /** Seed of the kit's random source. Default: a random seed, reported as `kit.seed`. */
@@ -147,81 +153,24 @@ export const OPTION_KEYS = {
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
   lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
   voter: ['epochs', 'rule'],
+  sparsifier: ['drop', 'grow'],
 } as const;
 
-/**
- * Throws a {@link MoonConfigError} when `value` (an options object) has a key outside `group`'s keys, naming the
- * closest valid key and listing them all.
- */
+/** Rejects keys of a kit options object outside `group`'s keys (see {@link rejectKeysOutside}). */
 export function rejectUnknownKeys(value: unknown, group: keyof typeof OPTION_KEYS): void {
-  if (value === null || typeof value !== 'object') return;
-  const valid: readonly string[] = OPTION_KEYS[group];
-  const unknown = Object.keys(value).filter((k) => !valid.includes(k));
-  if (unknown.length === 0) return;
-  const where = group === 'createMoon' ? 'createMoon options' : `options.${group}`;
-  const hints = unknown.map((k) => {
-    const close = closestKey(k, valid);
-    return close ? `"${k}" (did you mean "${close}"?)` : `"${k}"`;
-  });
-  throw new MoonConfigError(`${where} has unknown key${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}; valid keys: ${valid.join(', ')}`);
-}
-
-/** The valid key within edit distance 2 of `key`, if any. */
-function closestKey(key: string, valid: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of valid) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'string' ? JSON.stringify(value) : typeof value;
-}
-
-/** Throws a {@link MoonConfigError} unless `value` is an integer ≥ `min`. */
-export function requireInteger(name: string, value: unknown, min: number, hint = ''): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    const what = min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
-    throw new MoonConfigError(`${name} must be ${what}, got ${describe(value)}${hint ? `: ${hint}` : ''}`);
-  }
-  return value;
-}
-
-/** Throws a {@link MoonConfigError} unless `value` is a finite number in [lo, hi) (or [lo, hi] if `closed`). */
-export function requireNumberIn(name: string, value: unknown, lo: number, hi: number, closed = false, hint = ''): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= lo && (closed ? value <= hi : value < hi);
-  if (!ok) {
-    const range = `[${lo}, ${hi}${closed ? ']' : ')'}`;
-    throw new MoonConfigError(`${name} must be a number in ${range}, got ${describe(value)}${hint ? `: ${hint}` : ''}`);
-  }
-  return value as number;
+  rejectKeysOutside(value, OPTION_KEYS[group], group === 'createMoon' ? 'createMoon options' : `options.${group}`);
 }
 
 /**
  * Validates the mask options and fills in the defaults.
- * @param defaultEndStep the end step to use when none is given
- * @param defaultHorizon the decay horizon to use when none is given (undefined: endStep − startStep)
+ * @param defaults the preset's mask defaults
+ * @param defaultEndStep the end step to use when none is given (the preset's, moved before the averaging window)
  */
-export function resolveMaskOptions(mask: MaskOptions | undefined, defaultEndStep: number, defaultHorizon?: number): ResolvedMaskOptions {
+export function resolveMaskOptions(mask: MaskOptions | undefined, defaults: PresetDefaults['mask'], defaultEndStep: number): ResolvedMaskOptions {
   rejectUnknownKeys(mask, 'mask');
   const m = mask ?? {};
-  const interval = requireInteger('mask.interval', m.interval ?? 100, 1, 'the number of optimizer steps between mask updates');
-  const startStep = requireInteger('mask.startStep', m.startStep ?? 0, 0);
+  const interval = requireInteger('mask.interval', m.interval ?? defaults.interval, 1, 'the number of optimizer steps between mask updates');
+  const startStep = requireInteger('mask.startStep', m.startStep ?? defaults.startStep, 0);
   const endStep = requireInteger('mask.endStep', m.endStep ?? defaultEndStep, 0);
   if (endStep < startStep) {
     throw new MoonConfigError(
@@ -229,16 +178,13 @@ export function resolveMaskOptions(mask: MaskOptions | undefined, defaultEndStep
         `so give an endStep ≥ startStep (the default here is ${defaultEndStep})`,
     );
   }
-  const horizon = m.decayHorizon ?? defaultHorizon;
+  const horizon = m.decayHorizon ?? defaults.decayHorizon ?? undefined;
   const decayHorizon = horizon === undefined ? undefined : requireInteger('mask.decayHorizon', horizon, 1);
-  const dropFraction = requireNumberIn('mask.dropFraction', m.dropFraction ?? 0.3, 0, 1, true);
-  const decay = m.decay ?? 'cosine';
-  if (!['cosine', 'linear', 'constant'].includes(decay)) {
-    throw new MoonConfigError(`mask.decay must be 'cosine', 'linear' or 'constant', got ${describe(decay)}`);
-  }
+  const dropFraction = requireNumberIn('mask.dropFraction', m.dropFraction ?? defaults.dropFraction, 0, 1, true);
+  const decay = requireOneOf('mask.decay', m.decay ?? defaults.decay, ['cosine', 'linear', 'constant'] as const);
   const denseLayers = m.denseLayers;
   if (denseLayers !== undefined && typeof denseLayers !== 'function' && !Array.isArray(denseLayers)) {
     throw new MoonConfigError(`mask.denseLayers must be an array of layer names or a predicate, got ${typeof denseLayers}`);
   }
-  return { interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? false, decayHorizon };
+  return { interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? defaults.firstLayerDense, decayHorizon };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonModelError } from '../../errors';
-import { leafLayers } from '../layers';
+import { MoonModelError } from './errors';
+import { leafLayers } from './layers';
 
 /** The kernel of one maskable layer, found in a model. */
 export interface MaskableKernel {

@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
+import { AutoTunerCallback } from '../callbacks/auto-tuner';
+import { LearningRateScheduleCallback } from '../callbacks/learning-rate-schedule';
+import { MaskUpdaterCallback } from '../callbacks/mask-updater-callback';
+import { NanGuardCallback } from '../callbacks/nan-guard';
+import { SnapshotVoterCallback } from '../callbacks/snapshot-voter';
+import type { MoonOptions } from '../config/options';
+import { resolveSettings, type MoonSettings } from '../config/settings';
+import { MoonConfigError } from '../core/errors';
+import type { MoonEventBus } from '../core/events';
+import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
+import { FitPhase } from '../plugins/fit/fit-phase';
+import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
+import { MaskUpdater } from '../plugins/mask-updater';
+import { drawInitialMasks } from '../plugins/masks/initial-masks';
+import { MaskSet } from '../plugins/masks/mask-set';
+import { AlphaSchedule } from '../plugins/moon/alpha-schedule';
+import { crossEntropyLoss } from '../plugins/moon/cross-entropy-loss';
+import { UnknownAwareState, unknownAwareLoss } from '../plugins/moon/unknown-aware-loss';
+import { WeightAverage } from '../plugins/moon/weight-average';
+import { LearningRateDriver } from '../plugins/optimizer/learning-rate-driver';
+import { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
+import type { RandomSource } from '../plugins/random-source';
+import { kitContainer, resolveDistribution, resolveSparsifier } from './kit-container';
+import { checkModel, type CheckedModel } from './model-checks';
+import { MoonKit } from './moon-kit';
+import { identityOf, loadResume } from './resume';
+import { TOKENS } from './tokens';
+
+let nextKitId = 1;
+
+/**
+ * Creates a kit for `model`: draws the initial masks (which zero the masked weights at once) and builds the optimizer
+ * wrapper, the callbacks (mask updater; for an unknown-aware kit also the auto-tuner and the voter; the learning-rate
+ * schedule unless `lr: false`), the loss and the event bus, composed in a tsyringe child container of
+ * `options.container` (or of the global container). Every option is checked, and every strategy name resolved,
+ * before any weight is touched.
+ *
+ * @example
+ * const kit = createMoon({ model, numClasses: 10, epochs: 30, stepsPerEpoch: 469, sparsity: 0.9 });
+ * model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.1, 0.9)), loss: kit.loss, metrics: ['accuracy'] });
+ * await model.fit(xs, kit.labels(ys), { epochs: 30, batchSize: 128, callbacks: [...kit.callbacks] });
+ * await kit.finalize(xs);
+ */
+export function createMoon(options: MoonOptions): MoonKit {
+  if (options === null || typeof options !== 'object') {
+    throw new MoonConfigError('createMoon needs an options object: createMoon({ model, numClasses, epochs, stepsPerEpoch })');
+  }
+  if (!(options.model instanceof tf.LayersModel)) {
+    throw new MoonConfigError('options.model must be a tf.LayersModel (tf.sequential(…) or tf.model(…)), built with an inputShape');
+  }
+  const settings = resolveSettings(options);
+  const container = kitContainer(options.container, settings.seed);
+  const strategies = {
+    sparsifier: resolveSparsifier(settings.sparsifier, container, options.container),
+    distribution: resolveDistribution(settings.distribution, container, options.container),
+  };
+  const checked = checkModel(options.model, options, settings.mask, settings.numClasses, settings.unknownAware);
+  const resume = options.resumeFrom === undefined ? undefined : loadResume(options.resumeFrom, options.model, settings, checked.kernels);
+  // Nothing has been touched so far; from here on the kit is built.
+  return assembleKit(options.model, settings, container, strategies, checked, resume);
+}
+
+/** Builds the kit's parts (each owning its state), its callbacks (which only schedule them) and the kit. */
+function assembleKit(
+  model: tf.LayersModel,
+  settings: MoonSettings,
+  container: DependencyContainer,
+  strategies: { sparsifier: ReturnType<typeof resolveSparsifier>; distribution: ReturnType<typeof resolveDistribution> },
+  { kernels, output }: CheckedModel,
+  resume: LoadedCheckpoint | undefined,
+): MoonKit {
+  const id = nextKitId++;
+  const random = container.resolve<RandomSource>(TOKENS.RandomSource);
+  const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
+  const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
+  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : drawInitialMasks(kernels, strategies.distribution, 1 - settings.sparsity, random));
+  masks.applyToWeights();
+  const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
+  const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
+  const updater = new MaskUpdater(masks, strategies.sparsifier, { interval, startStep, endStep, dropFraction, decay, decayHorizon }, random, events);
+  const phase = new FitPhase();
+  const lossWatch = new NonFiniteLossWatch();
+  const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;
+  const alphaSchedule = settings.tuner && lossState ? new AlphaSchedule(lossState, settings.tuner) : undefined;
+  const weightAverage = settings.voter ? new WeightAverage(masks, settings.voter.firstEpoch) : undefined;
+
+  const callbacks: tf.Callback[] = [
+    new NanGuardCallback(lossWatch),
+    new MaskUpdaterCallback(id, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch }),
+  ];
+  if (alphaSchedule) callbacks.push(new AutoTunerCallback(alphaSchedule, events));
+  if (settings.lr) callbacks.push(new LearningRateScheduleCallback(new LearningRateDriver(settings.lr), events));
+  if (weightAverage && settings.voter) callbacks.push(new SnapshotVoterCallback(settings.voter, weightAverage, events));
+
+  const checkpointParts = { model, identity: identityOf(settings), masks, random, lossState, alphaSchedule, weightAverage, weightDrop };
+  if (resume) phase.holdOptimizerState(applyKitCheckpoint(resume, checkpointParts), resume.nextEpoch);
+  const k = settings.numClasses;
+  return new MoonKit({
+    id, model, settings, output, container, events, masks, updater, phase, lossWatch, lossState, alphaSchedule, weightAverage, weightDrop,
+    callbacks, checkpointParts,
+    loss: lossState ? unknownAwareLoss(k, output.kind, lossState) : crossEntropyLoss(output.kind),
+    resumeEpoch: resume?.nextEpoch ?? 0,
+  });
+}

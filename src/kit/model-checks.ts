@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError, MoonModelError } from '../core/errors';
+import type { OutputKind } from '../core/types';
+import { requireOneOf } from '../core/validate';
+import type { MoonOptions, ResolvedMaskOptions } from '../config/options';
+import { findMaskableKernels, type MaskableKernel } from '../core/maskable-kernels';
+import { detectOutputKind, outputWidth, resolveOutputIndex } from '../plugins/moon/output-kind';
+
+/** What the kit learns from checking the model against the options: the kernels it masks and the classifier output. */
+export interface CheckedModel {
+  readonly kernels: MaskableKernel[];
+  readonly output: { readonly kind: OutputKind; readonly index: number };
+}
+
+/**
+ * Checks that `model` can be trained by a kit with these settings — it has maskable layers, `denseLayers` names
+ * exist and leave one to mask, the classifier output has K (plain) or K + 1 (unknown-aware) units, its kind is
+ * known — and returns the masked kernels and the output. Touches nothing.
+ */
+export function checkModel(model: tf.LayersModel, options: MoonOptions, mask: ResolvedMaskOptions, numClasses: number, unknownAware: boolean): CheckedModel {
+  const all = findMaskableKernels(model);
+  if (all.length === 0) {
+    throw new MoonModelError(
+      'the model has no maskable layer: tfjs-moon masks the kernels of Dense, Conv2D, DepthwiseConv2D and ' +
+        'SeparableConv2D layers (nested models included); add one, or train this model without a kit',
+    );
+  }
+  const kernels = selectMaskedKernels(all, mask);
+  if (kernels.length === 0) {
+    throw new MoonConfigError('mask.denseLayers / firstLayerDense keep every maskable layer dense: leave at least one layer to mask');
+  }
+  const index = resolveOutputIndex(model, options.output);
+  checkOutputWidth(model, index, numClasses, unknownAware);
+  if (options.from !== undefined) requireOneOf('from', options.from, ['probabilities', 'logits'] as const);
+  return { kernels, output: { kind: options.from ?? detectOutputKind(model, index), index } };
+}
+
+/** Applies `denseLayers` and `firstLayerDense`, failing on names that match no maskable layer. */
+function selectMaskedKernels(all: readonly MaskableKernel[], mask: ResolvedMaskOptions): MaskableKernel[] {
+  const dense = mask.denseLayers;
+  if (Array.isArray(dense)) {
+    const known = new Set(all.map((k) => k.layerName));
+    const unknown = dense.filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      throw new MoonConfigError(
+        `mask.denseLayers names ${unknown.map((n) => `"${n}"`).join(', ')}, which ${unknown.length > 1 ? 'are' : 'is'} not a ` +
+          `maskable layer of this model; maskable layers: ${[...known].map((n) => `"${n}"`).join(', ')}`,
+      );
+    }
+  }
+  return all.filter((k, index) => {
+    if (mask.firstLayerDense && index === 0) return false;
+    if (typeof dense === 'function') return !dense({ name: k.layerName, className: k.className, shape: k.shape, index });
+    return !(dense ?? []).includes(k.layerName);
+  });
+}
+
+/** The classifier output must have K units (plain kit) or K + 1 (unknown-aware), where its width is known. */
+function checkOutputWidth(model: tf.LayersModel, output: number, numClasses: number, unknownAware: boolean): void {
+  const width = outputWidth(model, output);
+  const expected = unknownAware ? numClasses + 1 : numClasses;
+  if (width === undefined || width === expected) return;
+  throw new MoonModelError(
+    unknownAware
+      ? `model has ${width} outputs but numClasses is ${numClasses}: an unknown-aware kit needs numClasses + 1 = ${expected} ` +
+          `outputs; add one unit to the last layer (addUnknownHead(model) does it) or pass unknownAware: false`
+      : `model has ${width} outputs but numClasses is ${numClasses}: a plain sparse kit (unknownAware: false) needs ` +
+          `numClasses outputs; pass numClasses: ${width} or change the last layer to ${numClasses} units`,
+  );
+}

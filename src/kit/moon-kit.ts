@@ -1,0 +1,204 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
+import { CheckpointCallback, type CheckpointOptions } from '../callbacks/checkpoint-callback';
+import { ReliabilityMonitor, type ReliabilityMonitorOptions } from '../callbacks/reliability-monitor';
+import type { MoonSettings } from '../config/settings';
+import { MoonConfigError, MoonOptimizerError } from '../core/errors';
+import type { LayerMaskInfo, MoonEventBus } from '../core/events';
+import type { FinalizeData, MaskSchedule, OutputKind } from '../core/types';
+import { saveKitCheckpoint, type CheckpointParts } from '../plugins/checkpoint/kit-checkpoint';
+import type { FitPhase } from '../plugins/fit/fit-phase';
+import type { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
+import { oneHotLabels, type LabelInput } from '../plugins/labels';
+import type { MaskUpdater } from '../plugins/mask-updater';
+import type { MaskSet } from '../plugins/masks/mask-set';
+import type { AlphaSchedule } from '../plugins/moon/alpha-schedule';
+import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
+import type { WeightAverage } from '../plugins/moon/weight-average';
+import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
+import type { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
+
+/**
+ * A loss for `model.compile({ loss })`: per-sample losses [B], which `fit` weights (classWeight) and averages as
+ * it does for its own losses.
+ */
+export type MoonLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D;
+
+/** Everything a kit is built from; `createMoon` assembles it (kit/create-moon.ts). Each part owns its own state. */
+export interface KitParts {
+  readonly id: number;
+  readonly model: tf.LayersModel;
+  readonly settings: MoonSettings;
+  readonly output: { readonly kind: OutputKind; readonly index: number };
+  readonly container: DependencyContainer;
+  readonly events: MoonEventBus;
+  readonly masks: MaskSet;
+  readonly updater: MaskUpdater;
+  readonly phase: FitPhase;
+  readonly lossWatch: NonFiniteLossWatch;
+  readonly lossState?: UnknownAwareState;
+  readonly alphaSchedule?: AlphaSchedule;
+  readonly weightAverage?: WeightAverage;
+  readonly weightDrop?: RandomWeightDrop;
+  readonly callbacks: readonly tf.Callback[];
+  readonly loss: MoonLoss;
+  readonly checkpointParts: CheckpointParts;
+  readonly resumeEpoch: number;
+}
+
+/** Optimizers already wrapped by some kit: wrapping one twice would step its state from two places. */
+const wrappedOptimizers = new WeakSet<tf.Optimizer>();
+
+/**
+ * What {@link createMoon} returns: everything a `model.fit` call needs — the optimizer wrapper, the loss, the
+ * labels, the callbacks — and what comes after it: `finalize`, `monitor`, checkpoints. The kit owns no training
+ * state itself: it hands out its parts (masks, α schedule, weight average, …), which own theirs.
+ */
+export class MoonKit {
+  /** The model the kit was created for. */
+  readonly model: tf.LayersModel;
+  readonly numClasses: number;
+  /** Whether the kit trains unknown-aware (K+1 outputs, MOON loss, tuner, voter). */
+  readonly unknownAware: boolean;
+  readonly preset: 'recommended' | 'as-released';
+  /** The seed of the kit's random source. */
+  readonly seed: number;
+  /** The target sparsity over the masked kernels. */
+  readonly sparsity: number;
+  /** Every setting, defaults and preset applied. */
+  readonly settings: MoonSettings;
+  /** The mask-update schedule, in optimizer steps. */
+  readonly schedule: MaskSchedule;
+  /** Whether the model outputs probabilities or logits (detected from its last activation, or `options.from`). */
+  readonly outputKind: OutputKind;
+  /** The index of the classifier among the model's outputs (0 for a single-output model). */
+  readonly output: number;
+  /** The kit's typed event bus. */
+  readonly events: MoonEventBus;
+  /** `tf.Callback` instances for `fit`: NaN guard, mask updater, then (as configured) auto-tuner, learning rate, voter. */
+  readonly callbacks: readonly tf.Callback[];
+  /** The loss for `model.compile`: unknown-aware for an unknown-aware kit, cross-entropy otherwise. */
+  readonly loss: MoonLoss;
+  /** The kit's child container (its own registrations over yours over the global ones). */
+  readonly container: DependencyContainer;
+  /** The epoch a fit continues at: 0 for a fresh kit, the checkpoint's for one created with `resumeFrom`. */
+  readonly resumeEpoch: number;
+
+  /** @param parts what createMoon assembled */
+  constructor(private readonly parts: KitParts) {
+    const { model, settings, output } = parts;
+    this.model = model;
+    this.numClasses = settings.numClasses;
+    this.unknownAware = settings.unknownAware;
+    this.preset = settings.preset;
+    this.seed = settings.seed;
+    this.sparsity = settings.sparsity;
+    this.settings = settings;
+    const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
+    this.schedule = { interval, startStep, endStep, dropFraction, decay, decayHorizon };
+    this.outputKind = output.kind;
+    this.output = output.index;
+    this.events = parts.events;
+    this.callbacks = parts.callbacks;
+    this.loss = parts.loss;
+    this.container = parts.container;
+    this.resumeEpoch = parts.resumeEpoch;
+  }
+
+  /** Per masked layer: name, kernel variable, shape, total, active count and density (plain numbers, a snapshot). */
+  get maskSummary(): readonly LayerMaskInfo[] {
+    return this.parts.masks.view();
+  }
+
+  /** @deprecated 0.1 name of {@link maskSummary} (it returns counts, not masks); kept for one release. */
+  get masks(): readonly LayerMaskInfo[] {
+    return this.maskSummary;
+  }
+
+  /** Global density over the masked kernels (Σ active / Σ total). */
+  get density(): number {
+    return this.parts.masks.density();
+  }
+
+  /** Wraps your optimizer so that masks hold during training; compile with it. The wrapper owns `inner`. */
+  optimizer(inner: tf.Optimizer): MaskedOptimizer {
+    if (inner instanceof MaskedOptimizer) {
+      throw new MoonOptimizerError('this optimizer is already a kit wrapper: pass the plain optimizer, e.g. kit.optimizer(tf.train.adam(1e-3))');
+    }
+    if (!(inner instanceof tf.Optimizer)) {
+      throw new MoonOptimizerError('kit.optimizer expects a tf.Optimizer, e.g. kit.optimizer(tf.train.momentum(0.1, 0.9))');
+    }
+    if (wrappedOptimizers.has(inner)) {
+      throw new MoonOptimizerError('this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper');
+    }
+    wrappedOptimizers.add(inner);
+    const { masks, updater, phase, weightDrop, settings, id } = this.parts;
+    return new MaskedOptimizer(inner, masks, updater, id, {
+      phase,
+      requiresCallbacks: updater.changesMasks || settings.unknownAware || settings.lr !== undefined,
+      // Dense training (sparsity 0, masks that never change) steps the inner optimizer as a plain fit would.
+      passThrough: settings.sparsity === 0 && !updater.changesMasks && weightDrop === undefined,
+      beforeStep: weightDrop ? () => weightDrop.beforeStep() : undefined,
+    });
+  }
+
+  /**
+   * Labels for `fit`, as float32 one-hot rows over the model's outputs: one-hot rows over K (any dtype, e.g.
+   * `tf.oneHot`'s int32) get the zero "unknown" column of an unknown-aware kit; class ids ([N], [N, 1] or an array)
+   * are one-hot encoded; float32 rows that already fit are returned as they are.
+   */
+  labels(y: LabelInput): tf.Tensor2D {
+    const k = this.numClasses;
+    return oneHotLabels(y, k, this.unknownAware ? k + 1 : k);
+  }
+
+  /**
+   * After training: writes the voted (averaged) weights into the model, re-applies the masks and, if the model has
+   * BatchNormalization layers, re-estimates their statistics from one pass over `data` (your training inputs).
+   */
+  async finalize(data?: tf.Tensor | FinalizeData, options?: { refreshBatchNorm?: boolean }): Promise<void> {
+    const average = this.parts.weightAverage;
+    if (!average) {
+      throw new MoonConfigError(
+        this.unknownAware
+          ? 'this kit has no voter (voter: false): there is no average to finalize; the model already holds its last weights'
+          : 'a plain kit (unknownAware: false) has no voter: there is no average to finalize; the model already holds its last weights',
+      );
+    }
+    this.events.emit('voter:finalize', average.finalize(this.model, data, options));
+  }
+
+  /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
+  monitor(options: Omit<ReliabilityMonitorOptions, 'numClasses'> & { numClasses?: number }): ReliabilityMonitor {
+    return new ReliabilityMonitor({ numClasses: this.numClasses, from: this.outputKind, output: this.output, events: this.events, ece: this.settings.ece, ...options });
+  }
+
+  /**
+   * Writes a checkpoint (Node): the model's weights, masks, step, α and the tuner, the voter's average, the random
+   * state and the optimizer's slots, with a format version and checksums; atomically.
+   * @param nextEpoch the epoch a resumed fit starts at (default: the epochs completed so far)
+   */
+  async checkpoint(dir: string, nextEpoch?: number): Promise<void> {
+    const optimizer = this.model.optimizer;
+    const wrapper = optimizer instanceof MaskedOptimizer && optimizer.kitId === this.parts.id ? optimizer : undefined;
+    await saveKitCheckpoint(dir, this.parts.checkpointParts, wrapper, nextEpoch ?? this.parts.phase.completedEpochs);
+  }
+
+  /** A callback writing `dir/epoch-<n>` every `everyEpochs` epochs, keeping the last `keep`; put it after `kit.callbacks`. */
+  checkpointCallback(options: CheckpointOptions): CheckpointCallback {
+    return new CheckpointCallback(options, (dir, nextEpoch) => this.checkpoint(dir, nextEpoch));
+  }
+
+  /** Frees the kit's tensors (masks, α, averages). The model and its weights are untouched. */
+  dispose(): void {
+    const p = this.parts;
+    p.updater.release();
+    p.masks.dispose();
+    p.weightDrop?.dispose();
+    p.lossState?.dispose();
+    p.alphaSchedule?.dispose();
+    p.weightAverage?.dispose();
+    p.lossWatch.dispose();
+    p.phase.dispose();
+  }
+}

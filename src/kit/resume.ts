@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonCheckpointError, MoonConfigError } from '../core/errors';
+import type { MoonSettings } from '../config/settings';
+import { loadKitCheckpoint, type KitIdentity, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
+import type { MaskableKernel } from '../core/maskable-kernels';
+
+/** What a checkpoint must agree on with the kit that resumes from it: the model's task, the kit, and every schedule. */
+export function identityOf(settings: MoonSettings): KitIdentity {
+  const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
+  return {
+    numClasses: settings.numClasses, unknownAware: settings.unknownAware, preset: settings.preset, sparsity: settings.sparsity,
+    sparsifier: settings.sparsifier, distribution: settings.distribution, randomMaskDpnum: settings.randomMaskDpnum,
+    epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch,
+    maskSchedule: { interval, startStep, endStep, dropFraction, decay, decayHorizon: decayHorizon ?? null },
+    tuner: settings.tuner ?? null,
+    lr: settings.lr ?? null,
+    voter: settings.voter ?? null,
+  };
+}
+
+/** Reads and checks a checkpoint (masks included) for `resumeFrom`, before the kit touches anything. */
+export function loadResume(where: unknown, model: tf.LayersModel, settings: MoonSettings, kernels: readonly MaskableKernel[]): LoadedCheckpoint {
+  if (typeof where !== 'string' || where === '') throw new MoonConfigError('resumeFrom must be the path of a checkpoint directory');
+  const checkpoint = loadKitCheckpoint(where, model, identityOf(settings));
+  const masks = checkpoint.manifest.state.filter((r) => r.name.startsWith('masks/'));
+  if (masks.length !== kernels.length || masks.some((r, i) => !tf.util.arraysEqual(r.shape, kernels[i].shape as number[]))) {
+    throw new MoonCheckpointError(`checkpoint ${checkpoint.dir} masks other layers than this kit (mask.denseLayers / firstLayerDense differ): resume with the same options`);
+  }
+  return checkpoint;
+}
