@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../core/errors';
+import { requireInteger } from '../core/validate';
 
 /** Options of a kit's checkpoint callback. */
 export interface CheckpointOptions {
@@ -31,11 +32,8 @@ export class CheckpointCallback extends tf.Callback {
   ) {
     super();
     if (typeof options?.dir !== 'string' || options.dir === '') throw new MoonConfigError('checkpoint dir must be a non-empty path');
-    this.everyEpochs = options.everyEpochs ?? 1;
-    this.keep = options.keep ?? 3;
-    for (const [name, v] of [['everyEpochs', this.everyEpochs], ['keep', this.keep]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new MoonConfigError(`checkpoint ${name} must be a positive integer, got ${v}`);
-    }
+    this.everyEpochs = requireInteger('checkpoint everyEpochs', options.everyEpochs ?? 1, 1);
+    this.keep = requireInteger('checkpoint keep', options.keep ?? 3, 1);
   }
 
   override async onEpochEnd(epoch: number): Promise<void> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../core/errors';
+import { requireInteger } from '../core/validate';
 import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../core/events';
 import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions } from '../metrics/calibration';
 import { oodMetrics } from '../metrics/ood-metrics';
@@ -74,12 +75,9 @@ export class ReliabilityMonitor extends tf.Callback {
     if (this.oodSets.length === 0 || this.oodSets.some((s) => !(s.x instanceof tf.Tensor) || s.x.shape[0] === 0)) {
       throw new MoonMetricError('ReliabilityMonitor needs at least one non-empty OOD set: ood: { noise: xNoise, … }');
     }
-    if (!Number.isInteger(options.numClasses) || options.numClasses < 1) {
-      throw new MoonMetricError(`ReliabilityMonitor: numClasses must be a positive integer, got ${options.numClasses}`);
-    }
-    for (const [key, value] of [['everyEpochs', options.everyEpochs ?? 1], ['batchSize', options.batchSize ?? 256]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new MoonMetricError(`ReliabilityMonitor: ${key} must be a positive integer, got ${value}`);
-    }
+    requireInteger('ReliabilityMonitor: numClasses', options.numClasses, 1, '', MoonMetricError);
+    requireInteger('ReliabilityMonitor: everyEpochs', options.everyEpochs ?? 1, 1, '', MoonMetricError);
+    requireInteger('ReliabilityMonitor: batchSize', options.batchSize ?? 256, 1, '', MoonMetricError);
     scoreByNameAsync(options.score ?? 'msp'); // fails now on an unknown name
     const y = options.id.y;
     if (!(y instanceof tf.Tensor)) this.labels = labelArray(y); // host labels are checked now; tensors are read later

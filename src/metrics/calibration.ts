@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../core/errors';
+import { requireInteger, requireOneOf } from '../core/validate';
 import { finiteArray, type NumericArray } from './validate';
 
 /** Per-sample confidence and correctness (1 = correct, 0 = wrong). */
@@ -91,9 +92,8 @@ function fromProbabilities(input: ProbabilityInput, tolerance: number): { confid
  */
 export function expectedCalibrationError(input: ConfidenceInput | ProbabilityInput, options: EceOptions = {}): number {
   const variant = options.variant ?? 'guo';
-  if (variant !== 'guo' && variant !== 'reference') throw new MoonMetricError(`ECE variant must be 'guo' or 'reference', got ${JSON.stringify(variant)}`);
-  const bins = options.bins ?? (variant === 'reference' ? 10 : 15);
-  if (!Number.isInteger(bins) || bins < 1) throw new MoonMetricError(`bins must be a positive integer, got ${bins}`);
+  requireOneOf('ECE variant', variant, ['guo', 'reference'] as const, MoonMetricError);
+  const bins = requireInteger('bins', options.bins ?? (variant === 'reference' ? 10 : 15), 1, '', MoonMetricError);
   const { confidences, correct } =
     'probabilities' in input
       ? fromProbabilities(input, options.tolerance ?? 1e-3)
@@ -132,7 +132,7 @@ function accuracyColumns(output: tf.Tensor, options: AccuracyOptions): 'K+1' | '
     throw new MoonMetricError(`accuracy: numClasses must be an integer in [1, ${width}] (the output's width), got ${k}`);
   }
   const over = options.over ?? 'K+1';
-  if (over !== 'K+1' && over !== 'K') throw new MoonMetricError(`accuracy: over must be 'K+1' or 'K', got ${JSON.stringify(over)}`);
+  requireOneOf('accuracy: over', over, ['K+1', 'K'] as const, MoonMetricError);
   return over;
 }
 

@@ -1,4 +1,5 @@
 import { MoonMetricError } from '../core/errors';
+import { requireOneOf } from '../core/validate';
 import type { OodMetricValues } from '../core/events';
 import { finiteArray, type NumericArray } from './validate';
 
@@ -63,9 +64,8 @@ function trapezoid(x: ArrayLike<number>, y: ArrayLike<number>): number {
 function sides(id: NumericArray, ood: NumericArray, positive: PositiveClass): [Float64Array, Float64Array] {
   const idScores = finiteArray('id scores', id);
   const oodScores = finiteArray('ood scores', ood);
-  if (positive === 'id') return [idScores, oodScores];
-  if (positive === 'ood') return [oodScores.map((v) => -v), idScores.map((v) => -v)];
-  throw new MoonMetricError(`positive must be 'id' or 'ood', got ${JSON.stringify(positive)}`);
+  requireOneOf('positive', positive, ['id', 'ood'] as const, MoonMetricError);
+  return positive === 'id' ? [idScores, oodScores] : [oodScores.map((v) => -v), idScores.map((v) => -v)];
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../core/errors';
 import type { OutputKind, OutputSource } from '../core/types';
+import { requireInteger, requireOneOf, requirePositive } from '../core/validate';
 
 export type { OutputKind, OutputSource } from '../core/types';
 
@@ -82,20 +83,14 @@ function checkOutput(output: tf.Tensor, options: ScoreOptions, scoreName: string
     throw new MoonMetricError(`${scoreName} needs a 2-D output tensor [N, K] or [N, K+1], got ${output instanceof tf.Tensor ? `rank ${output.rank}` : typeof output}`);
   }
   if (options === undefined || options === null) throw new MoonMetricError(`${scoreName} needs options: { numClasses: K }`);
-  const k = options.numClasses;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
-    throw new MoonMetricError(`${scoreName}: numClasses must be a positive integer (the number of known classes K), got ${k}`);
-  }
+  const k = requireInteger(`${scoreName}: numClasses`, options.numClasses, 1, 'the number of known classes K', MoonMetricError);
   const width = output.shape[1] as number;
   if (k > width) {
     throw new MoonMetricError(
       `${scoreName}: numClasses is ${k} but the output has only ${width} columns; pass the number of known classes K of a [N, K] or [N, K+1] output`,
     );
   }
-  const from = options.from ?? 'probabilities';
-  if (from !== 'probabilities' && from !== 'logits') {
-    throw new MoonMetricError(`${scoreName}: from must be 'probabilities' or 'logits', got ${JSON.stringify(from)}`);
-  }
+  requireOneOf(`${scoreName}: from`, options.from ?? 'probabilities', ['probabilities', 'logits'] as const, MoonMetricError);
   return output as tf.Tensor2D;
 }
 
@@ -145,10 +140,7 @@ export function mspScoreAsync(output: tf.Tensor, options: ScoreOptions | OutputS
 }
 
 const ENERGY: ScoreDefinition<ScoreOptions & { temperature?: number }> = (out, o, name) => {
-  const t = o.temperature ?? 1;
-  if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) {
-    throw new MoonMetricError(`${name}: temperature must be a positive number, got ${t}`);
-  }
+  const t = requirePositive(`${name}: temperature`, o.temperature ?? 1, '', MoonMetricError);
   return () => tf.mul(tf.logSumExp(tf.div(known(logits(out, o.from), o.numClasses), t), 1), t);
 };
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
 import type { FinalizeData, PartState } from '../../core/types';
+import { requireInteger } from '../../core/validate';
 import type { MaskSet } from '../masks/mask-set';
 import { ownedVariable } from '../owned-variable';
 import { findBatchNormLayers, refreshBatchNorm } from './batch-norm-refresh';
@@ -76,8 +77,7 @@ export class WeightAverage {
           `averaged weights: pass the training inputs, kit.finalize(xTrain), or kit.finalize(undefined, { refreshBatchNorm: false })`,
       );
     }
-    const batchSize = input?.batchSize ?? 128;
-    if (refresh && (!Number.isInteger(batchSize) || batchSize < 1)) throw new MoonConfigError(`finalize: batchSize must be a positive integer, got ${batchSize}`);
+    const batchSize = refresh ? requireInteger('finalize: batchSize', input?.batchSize ?? 128, 1) : 0;
     this.sources.forEach((v, i) => v.assign(this.average[i]));
     this.masks.applyToWeights();
     tf.dispose(this.average);
