@@ -35,7 +35,7 @@ export async function trainMoon(train: { xs: tf.Tensor2D; ids: number[] }, xTest
   const idScores = mspScore(model.predict(xTest) as tf.Tensor, kit); // higher = more in-distribution
   const oodScores = mspScore(model.predict(xOod) as tf.Tensor, kit);
   console.log(oodMetrics(idScores, oodScores)); // { auroc, auprIn, auprOut, fpr95 }
-  console.table(kit.masks.map(({ name, active, total, density }) => ({ name, active, total, density })));
+  console.table(kit.maskSummary.map(({ name, active, total, density }) => ({ name, active, total, density })));
   return { model, kit };
 }
 // #endregion usage

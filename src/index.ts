@@ -64,8 +64,8 @@ export type { CheckpointCallback, CheckpointOptions } from './callbacks/checkpoi
 export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';
 export {
   mspScore, energyScore, maxLogitScore, knownMassScore, mspScoreAsync, energyScoreAsync, maxLogitScoreAsync, knownMassScoreAsync,
-  unknownScore, unknownScoreAsync, probabilitiesFrom, registerScore, scoreByName, scoreByNameAsync,
-  type ScoreOptions, type ScoreName, type BuiltinScoreName, type Score, type AsyncScore, type ScoreForms,
+  unknownScore, unknownScoreAsync, probabilitiesFrom, registerScore, scoreByName, scoreByNameAsync, scoreToken,
+  type ScoreOptions, type ScoreName, type BuiltinScoreName, type Score, type AsyncScore, type ScoreForms, type ScoreContainer,
 } from './metrics/scores';
 export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
 export { expectedCalibrationError, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';

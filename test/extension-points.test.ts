@@ -122,6 +122,24 @@ describe('registered scores', () => {
     tf.dispose([x, noise, idOut, oodOut]);
   });
 
+  it('a score registered in a user container is seen by those kits only', async () => {
+    const mine = container.createChildContainer();
+    const calls: number[] = [];
+    registerScore('counted', async (output, o) => {
+      calls.push(output.shape[0]);
+      return knownMassScore(output, o);
+    }, mine);
+    const x = tf.randomNormal([6, 784], 0, 1, 'float32', 6);
+    const kit = createMoon({ model: buildMlp(3, 11), numClasses: 10, epochs: 2, stepsPerEpoch: 1, container: mine });
+    const monitor = kit.monitor({ id: { x, y: [0, 1, 2, 3, 4, 5] }, ood: { same: x }, score: 'counted' });
+    kit.model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.01)), loss: kit.loss });
+    await kit.model.fit(x, kit.labels([0, 1, 2, 3, 4, 5]), { epochs: 1, batchSize: 6, verbose: 0, callbacks: [...kit.callbacks, monitor] });
+    expect(calls).toEqual([6, 6]); // the ID set and the OOD set
+    const other = createMoon({ model: buildMlp(3, 11), numClasses: 10, epochs: 2, stepsPerEpoch: 1 });
+    expect(() => other.monitor({ id: { x, y: [0, 1, 2, 3, 4, 5] }, ood: { same: x }, score: 'counted' })).toThrow(/unknown score "counted"/);
+    x.dispose();
+  });
+
   it('rejects built-in names and malformed registrations; lists registered names', () => {
     expect(() => registerScore('msp', negEntropy)).toThrow(/"msp" is a built-in score/);
     expect(() => registerScore('x', {} as never)).toThrow(MoonMetricError);

@@ -5,7 +5,7 @@ import type { FitPhase } from '../plugins/fit/fit-phase';
 import { epochOfStep } from '../plugins/schedules/epochs';
 import { checkFitAgainstPlan, type FitParams, type FitPlan } from '../plugins/fit/fit-plan';
 import type { MaskSet } from '../plugins/masks/mask-set';
-import type { MaskUpdater } from '../plugins/mask-updater';
+import type { MaskUpdater } from '../plugins/masks/mask-updater';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
 
 /**

@@ -5,7 +5,7 @@ import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../co
 import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions } from '../metrics/calibration';
 import { oodMetrics } from '../metrics/ood-metrics';
 import type { OutputKind } from '../core/types';
-import { probabilitiesFrom, scoreByNameAsync, type ScoreName } from '../metrics/scores';
+import { probabilitiesFrom, scoreByNameAsync, type AsyncScore, type ScoreForms, type ScoreName } from '../metrics/scores';
 import type { NumericArray } from '../metrics/validate';
 import { resolveOutputIndex } from '../plugins/moon/output-kind';
 
@@ -17,8 +17,11 @@ export interface ReliabilityMonitorOptions {
   ood: Readonly<Record<string, tf.Tensor>> | ReadonlyArray<{ name: string; x: tf.Tensor }>;
   /** K, the number of known classes. */
   numClasses: number;
-  /** The OOD score: 'msp' (default), 'energy', 'max-logit', 'known-mass', or a name given to registerScore. */
-  score?: ScoreName;
+  /**
+   * The OOD score: 'msp' (default), 'energy', 'max-logit', 'known-mass', a name given to registerScore, or the
+   * score's functions themselves.
+   */
+  score?: ScoreName | ScoreForms;
   /** What the model outputs: 'probabilities' (default) or 'logits'. */
   from?: OutputKind;
   /** Evaluate at the end of every n-th epoch (and never otherwise). Default 1. */
@@ -60,6 +63,7 @@ interface Pass {
 export class ReliabilityMonitor extends tf.Callback {
   private readonly options: ReliabilityMonitorOptions;
   private readonly oodSets: ReadonlyArray<{ name: string; x: tf.Tensor }>;
+  private readonly score: AsyncScore;
   /** The ID labels, read from the device (without blocking) at the first evaluation. */
   private labels: Float64Array | undefined;
 
@@ -78,7 +82,7 @@ export class ReliabilityMonitor extends tf.Callback {
     requireInteger('ReliabilityMonitor: numClasses', options.numClasses, 1, '', MoonMetricError);
     requireInteger('ReliabilityMonitor: everyEpochs', options.everyEpochs ?? 1, 1, '', MoonMetricError);
     requireInteger('ReliabilityMonitor: batchSize', options.batchSize ?? 256, 1, '', MoonMetricError);
-    scoreByNameAsync(options.score ?? 'msp'); // fails now on an unknown name
+    this.score = typeof options.score === 'object' && options.score !== null ? options.score.async : scoreByNameAsync(options.score ?? 'msp'); // fails now on an unknown name
     const y = options.id.y;
     if (!(y instanceof tf.Tensor)) this.labels = labelArray(y); // host labels are checked now; tensors are read later
     const count = y instanceof tf.Tensor ? y.shape[0] : (this.labels as Float64Array).length;
@@ -133,7 +137,7 @@ export class ReliabilityMonitor extends tf.Callback {
     const n = x.shape[0];
     const size = this.options.batchSize ?? 256;
     const k = this.options.numClasses;
-    const score = scoreByNameAsync(this.options.score ?? 'msp');
+    const score = this.score;
     const m = withPredictions ? n : 0;
     const out: Pass = { scores: new Float32Array(n), confidences: new Float32Array(m), topLabels: new Int32Array(m), predictions: new Int32Array(m) };
     for (let start = 0; start < n; start += size) {

@@ -13,7 +13,7 @@ import type { MoonEventBus } from '../core/events';
 import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
 import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
-import { MaskUpdater } from '../plugins/mask-updater';
+import { MaskUpdater } from '../plugins/masks/mask-updater';
 import { drawInitialMasks } from '../plugins/masks/initial-masks';
 import { MaskSet } from '../plugins/masks/mask-set';
 import { AlphaSchedule } from '../plugins/moon/alpha-schedule';

@@ -6,11 +6,12 @@ import type { MoonSettings } from '../config/settings';
 import { MoonConfigError, MoonOptimizerError } from '../core/errors';
 import type { LayerMaskInfo, MoonEventBus } from '../core/events';
 import type { FinalizeData, MaskSchedule, OutputKind } from '../core/types';
+import { scoreToken, type ScoreForms } from '../metrics/scores';
 import { saveKitCheckpoint, type CheckpointParts } from '../plugins/checkpoint/kit-checkpoint';
 import type { FitPhase } from '../plugins/fit/fit-phase';
 import type { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { oneHotLabels, type LabelInput } from '../plugins/labels';
-import type { MaskUpdater } from '../plugins/mask-updater';
+import type { MaskUpdater } from '../plugins/masks/mask-updater';
 import type { MaskSet } from '../plugins/masks/mask-set';
 import type { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
@@ -170,7 +171,17 @@ export class MoonKit {
 
   /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
   monitor(options: Omit<ReliabilityMonitorOptions, 'numClasses'> & { numClasses?: number }): ReliabilityMonitor {
-    return new ReliabilityMonitor({ numClasses: this.numClasses, from: this.outputKind, output: this.output, events: this.events, ece: this.settings.ece, ...options });
+    const score = this.scoreFromContainer(options?.score);
+    return new ReliabilityMonitor({
+      numClasses: this.numClasses, from: this.outputKind, output: this.output, events: this.events, ece: this.settings.ece, ...options,
+      ...(score ? { score } : {}),
+    });
+  }
+
+  /** A score registered under `name` in the kit's container chain (your container's registrations), if any. */
+  private scoreFromContainer(name: ReliabilityMonitorOptions['score']): ScoreForms | undefined {
+    if (typeof name !== 'string' || !this.container.isRegistered(scoreToken(name), true)) return undefined;
+    return this.container.resolve<ScoreForms>(scoreToken(name));
   }
 
   /**

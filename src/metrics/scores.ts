@@ -231,12 +231,24 @@ const BUILTIN_SCORES: Readonly<Record<BuiltinScoreName, ScoreForms>> = {
 /** Scores users registered; built-ins are never written here. */
 const registeredScores = new Map<string, ScoreForms>();
 
+/** The DI token of the score registered as `name` in a container (`registerScore(name, score, container)`). */
+export function scoreToken(name: string): string {
+  return `tfjs-moon:score:${name}`;
+}
+
+/** The minimal container interface a score registration needs (tsyringe's `DependencyContainer` has it). */
+export interface ScoreContainer {
+  register(token: string, provider: { useValue: ScoreForms }): unknown;
+}
+
 /**
  * Registers an OOD score under `name` for options that pick a score by name (`kit.monitor({ score: name })`, the
- * CLI's evaluation). Pass the asynchronous form (any backend), or both forms. A built-in name cannot be replaced.
- * @example registerScore('neg-entropy', { async: async (output, o) => … })
+ * CLI's evaluation): globally, or in `target` (a tsyringe container you pass to `createMoon({ container })`, so that
+ * only those kits' monitors see it). Pass the asynchronous form (any backend), or both forms. A built-in name
+ * cannot be replaced.
+ * @example registerScore('neg-entropy', async (output, { numClasses }) => …)
  */
-export function registerScore(name: string, score: ScoreForms | AsyncScore): void {
+export function registerScore(name: string, score: ScoreForms | AsyncScore, target?: ScoreContainer): void {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(name)) {
     throw new MoonMetricError(`a score name must be a non-empty string of letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})`);
   }
@@ -245,7 +257,8 @@ export function registerScore(name: string, score: ScoreForms | AsyncScore): voi
   if (typeof forms?.async !== 'function' || (forms.sync !== undefined && typeof forms.sync !== 'function')) {
     throw new MoonMetricError(`registerScore("${name}", …) needs an async score function, or { async, sync? }`);
   }
-  registeredScores.set(name, forms);
+  if (target) target.register(scoreToken(name), { useValue: forms });
+  else registeredScores.set(name, forms);
 }
 
 function scoreEntry(name: ScoreName): ScoreForms {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonMaskError, MoonOptimizerError, MoonTrainingError } from '../core/errors';
-import type { MoonEventBus } from '../core/events';
-import { applyMask, type MaskEntry, type MaskSet } from './masks/mask-set';
-import type { GradientTap, NamedTensor } from './optimizer/masked-optimizer';
-import { readOptimizerSlots, scaleSlots } from './optimizer/optimizer-slots';
-import type { RandomSource } from './random-source';
-import type { MaskSchedule } from '../core/types';
-import { dropFractionAt, isMaskUpdateStep } from './schedules/drop-fraction';
-import type { Sparsifier } from './sparsifiers/sparsifier';
+import { MoonMaskError, MoonOptimizerError, MoonTrainingError } from '../../core/errors';
+import type { MoonEventBus } from '../../core/events';
+import { applyMask, type MaskEntry, type MaskSet } from './mask-set';
+import type { GradientTap, NamedTensor } from '../optimizer/masked-optimizer';
+import { readOptimizerSlots, scaleSlots } from '../optimizer/optimizer-slots';
+import type { RandomSource } from '../random-source';
+import type { MaskSchedule } from '../../core/types';
+import { dropFractionAt, isMaskUpdateStep } from '../schedules/drop-fraction';
+import type { Sparsifier } from '../sparsifiers/sparsifier';
 
 /** A layer's new mask and the positions it switched on, before they are committed. */
 interface ProposedMask {
