@@ -1,41 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../core/errors';
+import type { MoonEventBus, ReliabilityEpochEvent } from '../core/events';
 import { requireInteger } from '../core/validate';
-import type { MoonEventBus, OodMetricValues, ReliabilityEpochEvent } from '../core/events';
-import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions } from '../metrics/calibration';
-import { oodMetrics } from '../metrics/ood-metrics';
-import type { OutputKind } from '../core/types';
-import { probabilitiesFrom, scoreByNameAsync, type AsyncScore, type ScoreForms, type ScoreName } from '../metrics/scores';
-import type { NumericArray } from '../metrics/validate';
-import { resolveOutputIndex } from '../plugins/moon/output-kind';
+import { ReliabilityEvaluator, type ReliabilityEvaluationOptions } from '../plugins/evaluation/reliability-evaluator';
 
-/** Options of the {@link ReliabilityMonitor}. */
-export interface ReliabilityMonitorOptions {
-  /** In-distribution validation inputs and labels (integer labels, or one-hot rows over K or K+1). */
-  id: { x: tf.Tensor; y: tf.Tensor | NumericArray };
-  /** Named OOD input sets. */
-  ood: Readonly<Record<string, tf.Tensor>> | ReadonlyArray<{ name: string; x: tf.Tensor }>;
-  /** K, the number of known classes. */
-  numClasses: number;
-  /**
-   * The OOD score: 'msp' (default), 'energy', 'max-logit', 'known-mass', a name given to registerScore, or the
-   * score's functions themselves.
-   */
-  score?: ScoreName | ScoreForms;
-  /** What the model outputs: 'probabilities' (default) or 'logits'. */
-  from?: OutputKind;
+/** Options of the {@link ReliabilityMonitor}: what to evaluate, how often, and where to report. */
+export interface ReliabilityMonitorOptions extends ReliabilityEvaluationOptions {
   /** Evaluate at the end of every n-th epoch (and never otherwise). Default 1. */
   everyEpochs?: number;
-  /** Samples per forward pass, so large sets never sit on the device whole. Default 256. */
-  batchSize?: number;
-  /** ECE options (default: 15 bins, Guo et al.). */
-  ece?: Omit<EceOptions, 'tolerance'>;
-  /** Accuracy over 'K+1' columns (default: "unknown" predictions are wrong) or the first 'K'. */
-  accuracyOver?: 'K+1' | 'K';
   /** Where to emit `reliability:epoch` (e.g. a kit's `events`). */
   events?: MoonEventBus;
-  /** For a model with several outputs: the classifier's output, by index or name (a kit's monitor sets it). */
-  output?: number | string;
 }
 
 /** Lower-case name with every run of other characters turned into '_', for log keys like `ood_mnist_auroc`. */
@@ -43,56 +17,25 @@ function logName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 
-/** One pass over a set: the OOD score per sample and, for the ID set, what accuracy and ECE need. */
-interface Pass {
-  scores: Float32Array;
-  /** Top-label probability of the full softmax. */
-  confidences: Float32Array;
-  /** Argmax of the full softmax (what ECE's correctness uses). */
-  topLabels: Int32Array;
-  /** Argmax over the `accuracyOver` columns. */
-  predictions: Int32Array;
-}
-
 /**
  * A callback that measures reliability while training: every `everyEpochs` epochs, the ID accuracy and ECE and,
- * for each OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 of the chosen score. The numbers go into the epoch's
- * `logs` (so `History`, tfjs-vis and later callbacks see them) as `id_acc`, `id_ece`, `ood_<name>_auroc`,
- * `ood_<name>_aupr_in`, `ood_<name>_aupr_out`, `ood_<name>_fpr95`, and into a `reliability:epoch` event.
+ * for each OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 of the chosen score (a {@link ReliabilityEvaluator} does the
+ * work). The numbers go into the epoch's `logs` (so `History`, tfjs-vis and later callbacks see them) as `id_acc`,
+ * `id_ece`, `ood_<name>_auroc`, `ood_<name>_aupr_in`, `ood_<name>_aupr_out`, `ood_<name>_fpr95`, and into a
+ * `reliability:epoch` event.
  */
 export class ReliabilityMonitor extends tf.Callback {
-  private readonly options: ReliabilityMonitorOptions;
-  private readonly oodSets: ReadonlyArray<{ name: string; x: tf.Tensor }>;
-  private readonly score: AsyncScore;
-  /** The ID labels, read from the device (without blocking) at the first evaluation. */
-  private labels: Float64Array | undefined;
+  private readonly evaluator: ReliabilityEvaluator;
+  private readonly everyEpochs: number;
 
-  constructor(options: ReliabilityMonitorOptions) {
+  constructor(private readonly options: ReliabilityMonitorOptions) {
     super();
-    this.options = options;
-    if (options === undefined || options === null || options.id === undefined || !(options.id.x instanceof tf.Tensor)) {
-      throw new MoonMetricError('ReliabilityMonitor needs the in-distribution set: { id: { x, y }, ood: { name: x }, numClasses }');
-    }
-    this.oodSets = Array.isArray(options.ood)
-      ? (options.ood as ReadonlyArray<{ name: string; x: tf.Tensor }>)
-      : Object.entries((options.ood ?? {}) as Record<string, tf.Tensor>).map(([name, x]) => ({ name, x }));
-    if (this.oodSets.length === 0 || this.oodSets.some((s) => !(s.x instanceof tf.Tensor) || s.x.shape[0] === 0)) {
-      throw new MoonMetricError('ReliabilityMonitor needs at least one non-empty OOD set: ood: { noise: xNoise, … }');
-    }
-    requireInteger('ReliabilityMonitor: numClasses', options.numClasses, 1, '', MoonMetricError);
-    requireInteger('ReliabilityMonitor: everyEpochs', options.everyEpochs ?? 1, 1, '', MoonMetricError);
-    requireInteger('ReliabilityMonitor: batchSize', options.batchSize ?? 256, 1, '', MoonMetricError);
-    this.score = typeof options.score === 'object' && options.score !== null ? options.score.async : scoreByNameAsync(options.score ?? 'msp'); // fails now on an unknown name
-    const y = options.id.y;
-    if (!(y instanceof tf.Tensor)) this.labels = labelArray(y); // host labels are checked now; tensors are read later
-    const count = y instanceof tf.Tensor ? y.shape[0] : (this.labels as Float64Array).length;
-    if (count !== options.id.x.shape[0]) {
-      throw new MoonMetricError(`ReliabilityMonitor: id.y has ${count} labels for ${options.id.x.shape[0]} samples`);
-    }
+    this.evaluator = new ReliabilityEvaluator(options);
+    this.everyEpochs = requireInteger('ReliabilityMonitor: everyEpochs', options.everyEpochs ?? 1, 1, '', MoonMetricError);
   }
 
   override async onEpochEnd(epoch: number, logs?: tf.Logs): Promise<void> {
-    if ((epoch + 1) % (this.options.everyEpochs ?? 1) !== 0) return;
+    if ((epoch + 1) % this.everyEpochs !== 0) return;
     const event = await this.evaluate(epoch);
     if (logs) {
       logs.id_acc = event.accuracy;
@@ -105,67 +48,8 @@ export class ReliabilityMonitor extends tf.Callback {
     this.options.events?.emit('reliability:epoch', event);
   }
 
-  /**
-   * Runs the evaluation now on the callback's model (also usable after training). Every device read is
-   * asynchronous, so it runs on every backend (WebGPU included).
-   */
+  /** Runs the evaluation now on the callback's model (also usable after training); asynchronous reads only. */
   async evaluate(epoch = -1): Promise<ReliabilityEpochEvent> {
-    this.labels ??= await labelArrayAsync(this.options.id.y);
-    const labels = this.labels;
-    const id = await this.pass(this.options.id.x, true);
-    const hitsOf = (predicted: Int32Array) => Float64Array.from(predicted, (p, i) => (p === labels[i] ? 1 : 0));
-    const hits = hitsOf(id.predictions);
-    // ECE on the top label of the full softmax, as the reference evaluator does; accuracy per accuracyOver.
-    const ece = expectedCalibrationError({ confidences: id.confidences, correct: hitsOf(id.topLabels) }, this.options.ece);
-    const ood: Record<string, OodMetricValues> = {};
-    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, (await this.pass(set.x, false)).scores);
-    return { epoch, accuracy: hits.reduce((s, h) => s + h, 0) / hits.length, ece, ood };
-  }
-
-  /** The classifier's output among the model's predictions (the only one, or the one `output` names). */
-  private classifierOutput(predicted: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
-    if (!Array.isArray(predicted)) return predicted as tf.Tensor2D;
-    try {
-      return predicted[resolveOutputIndex(this.model, this.options.output)] as tf.Tensor2D; // the kit's rule for `output`
-    } catch (error) {
-      throw new MoonMetricError(`ReliabilityMonitor: ${(error as Error).message}`);
-    }
-  }
-
-  /** Scores (and for the ID set: confidences and predictions) in batches of `batchSize`, read without blocking. */
-  private async pass(x: tf.Tensor, withPredictions: boolean): Promise<Pass> {
-    const n = x.shape[0];
-    const size = this.options.batchSize ?? 256;
-    const k = this.options.numClasses;
-    const score = this.score;
-    const m = withPredictions ? n : 0;
-    const out: Pass = { scores: new Float32Array(n), confidences: new Float32Array(m), topLabels: new Int32Array(m), predictions: new Int32Array(m) };
-    for (let start = 0; start < n; start += size) {
-      const count = Math.min(size, n - start);
-      const output = tf.tidy(() => this.classifierOutput(this.model.predict(tf.slice(x, start, count))));
-      try {
-        out.scores.set(await score(output, { numClasses: k, from: this.options.from }), start);
-        if (withPredictions) await this.readPredictions(output, out, start);
-      } finally {
-        output.dispose();
-      }
-    }
-    return out;
-  }
-
-  /** Confidence, top label and prediction of each row of one batch, in one asynchronous read. */
-  private async readPredictions(output: tf.Tensor2D, out: Pass, start: number): Promise<void> {
-    const k = this.options.numClasses;
-    const stats = tf.tidy(() => {
-      const probs = probabilitiesFrom(output, this.options.from);
-      const over = this.options.accuracyOver === 'K' ? tf.slice(probs, [0, 0], [-1, k]) : probs;
-      return tf.stack([tf.max(probs, 1), tf.cast(tf.argMax(probs, 1), 'float32'), tf.cast(tf.argMax(over, 1), 'float32')]);
-    });
-    const rows = output.shape[0];
-    const data = await stats.data();
-    stats.dispose();
-    out.confidences.set(data.subarray(0, rows), start);
-    out.topLabels.set(data.subarray(rows, 2 * rows), start);
-    out.predictions.set(data.subarray(2 * rows, 3 * rows), start);
+    return this.evaluator.evaluate(this.model, epoch);
   }
 }
