@@ -69,7 +69,7 @@ export {
 } from './metrics/scores';
 export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
 export { expectedCalibrationError, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
-export { sparsityReport, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
+export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
 
 // Models, export and backends.
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, sparsityReport } from '../src';
+import { createMoon, sparsityReport, sparsityReportAsync } from '../src';
 import { buildCnn, buildMlp } from './helpers/models';
 
 describe('sparsityReport', () => {
@@ -35,6 +35,16 @@ describe('sparsityReport', () => {
     expect(r.layers.map((l) => l.macsDense)).toEqual([72 * 144, 1152 * 9, 1440]);
     expect(r.layers.map((l) => l.macsSparse)).toEqual([kit.masks[0].active * 144, kit.masks[1].active * 9, kit.masks[2].active]);
     expect(r.kernelDensity).toBeCloseTo(0.2, 3);
+  });
+
+  it('sparsityReportAsync gives the same report without a synchronous read, for a bare model and a kit', async () => {
+    const model = buildCnn(3);
+    const kit = createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, sparsity: 0.7, seed: 4, unknownAware: false });
+    const bare = await sparsityReportAsync(model);
+    expect(bare).toEqual(sparsityReport(model));
+    expect(bare.layers.map((l) => l.active)).toEqual(kit.maskSummary.map((m) => m.active));
+    expect(await sparsityReportAsync(kit)).toEqual(sparsityReport(kit));
+    await expect(sparsityReportAsync({} as tf.LayersModel)).rejects.toThrow(/sparsityReportAsync takes a tf.LayersModel or a kit/);
   });
 
   it('rejects what is neither a model nor a kit', () => {

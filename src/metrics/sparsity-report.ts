@@ -54,8 +54,9 @@ function positionsPerExample(kernel: MaskableKernel): number | null {
   return (inner as number[]).reduce((p, d) => p * d, 1);
 }
 
-function nonzeroCount(variable: tf.Variable): number {
-  return tf.tidy(() => tf.sum(tf.cast(tf.notEqual(variable, 0), 'float32')).dataSync()[0]);
+/** The nonzero count of a kernel, computed on the device (the caller reads it). */
+function nonzeroTensor(variable: tf.Variable): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.notEqual(variable, 0), 'float32')) as tf.Scalar);
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, string: 0 };
@@ -68,15 +69,43 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64
  * model's dense weight bytes.
  */
 export function sparsityReport(target: tf.LayersModel | MaskedModel): SparsityReport {
+  const { model, kit } = reportTarget(target, 'sparsityReport');
+  const nonzero = kit ? undefined : findMaskableKernels(model).map((k) => readScalarSync(nonzeroTensor(k.variable)));
+  return buildReport(model, kit, nonzero);
+}
+
+/** {@link sparsityReport} without a synchronous read (any backend, WebGPU included): a bare model's nonzeros are read asynchronously. */
+export async function sparsityReportAsync(target: tf.LayersModel | MaskedModel): Promise<SparsityReport> {
+  const { model, kit } = reportTarget(target, 'sparsityReportAsync');
+  const nonzero = kit ? undefined : await Promise.all(findMaskableKernels(model).map((k) => readScalar(nonzeroTensor(k.variable))));
+  return buildReport(model, kit, nonzero);
+}
+
+function reportTarget(target: tf.LayersModel | MaskedModel, name: string): { model: tf.LayersModel; kit: MaskedModel | undefined } {
   const kit = target instanceof tf.LayersModel ? undefined : target;
   const model = kit ? kit.model : (target as tf.LayersModel);
-  if (!(model instanceof tf.LayersModel)) {
-    throw new MoonMetricError('sparsityReport takes a tf.LayersModel or a kit from createMoon');
-  }
+  if (!(model instanceof tf.LayersModel)) throw new MoonMetricError(`${name} takes a tf.LayersModel or a kit from createMoon`);
+  return { model, kit };
+}
+
+function readScalarSync(t: tf.Scalar): number {
+  const value = t.dataSync()[0];
+  t.dispose();
+  return value;
+}
+
+async function readScalar(t: tf.Scalar): Promise<number> {
+  const value = (await t.data())[0];
+  t.dispose();
+  return value;
+}
+
+/** The report from the kernels' active counts: the kit's masks, or the nonzero counts read for a bare model. */
+function buildReport(model: tf.LayersModel, kit: MaskedModel | undefined, nonzero: readonly number[] | undefined): SparsityReport {
   const activeByVariable = new Map((kit?.maskSummary ?? []).map((m) => [m.variable, m.active]));
-  const layers = findMaskableKernels(model).map((k): LayerSparsity => {
+  const layers = findMaskableKernels(model).map((k, index): LayerSparsity => {
     const masked = activeByVariable.has(k.variable.name);
-    const active = masked ? activeByVariable.get(k.variable.name)! : kit ? k.size : nonzeroCount(k.variable);
+    const active = masked ? activeByVariable.get(k.variable.name)! : kit ? k.size : nonzero![index];
     const positions = positionsPerExample(k);
     return {
       name: k.layerName,
