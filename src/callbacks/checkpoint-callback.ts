@@ -1,7 +1,6 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../core/errors';
+import { BROWSER_STORAGE, nodeBuiltin } from '../core/node-builtins';
 import { requireInteger } from '../core/validate';
 
 /** Options of a kit's checkpoint callback. */
@@ -38,6 +37,8 @@ export class CheckpointCallback extends tf.Callback {
 
   override async onEpochEnd(epoch: number): Promise<void> {
     if ((epoch + 1) % this.everyEpochs !== 0) return;
+    const fs = nodeBuiltin('fs', 'the checkpoint callback', BROWSER_STORAGE);
+    const path = nodeBuiltin('path', 'the checkpoint callback', BROWSER_STORAGE);
     await this.save(path.join(this.options.dir, `epoch-${epoch + 1}`), epoch + 1);
     const done = fs
       .readdirSync(this.options.dir)

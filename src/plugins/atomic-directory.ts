@@ -1,3 +1,5 @@
+import { BROWSER_STORAGE, nodeBuiltin } from '../core/node-builtins';
+
 /**
  * Writes `files` (name → bytes or text) as the directory `dir`, atomically: everything goes into a temporary sibling
  * (`<dir>.tmp-…`), which is then renamed into place; an existing `dir` is moved aside first and removed after. A
@@ -5,10 +7,8 @@
  * same `dir` removes it). On error the temporary directory is removed and the error is rethrown. Node only.
  */
 export function writeDirectoryAtomically(dir: string, files: Record<string, Uint8Array | string>): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fs = require('fs') as typeof import('fs');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const path = require('path') as typeof import('path');
+  const fs = nodeBuiltin('fs', 'writing a directory', BROWSER_STORAGE);
+  const path = nodeBuiltin('path', 'writing a directory', BROWSER_STORAGE);
   const parent = path.dirname(dir);
   const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
   try {

@@ -1,8 +1,5 @@
-import * as crypto from 'crypto';
-// The default import keeps the live module object (not a copy), so file-system failures can be simulated in tests.
-import fs from 'fs';
-import * as path from 'path';
 import { MoonCheckpointError } from '../../core/errors';
+import { BROWSER_STORAGE, nodeBuiltin } from '../../core/node-builtins';
 import { writeDirectoryAtomically } from '../atomic-directory';
 
 /** The checkpoint format's name and version; a newer version fails to load with a typed error. */
@@ -12,9 +9,18 @@ export const CHECKPOINT_VERSION = 1;
 const MANIFEST = 'manifest.json';
 const MANIFEST_SUM = 'manifest.json.sha256';
 
+/**
+ * Node's modules for checkpoint files, loaded when a checkpoint is written or read (checkpoints are files: Node
+ * only). The live module objects, so file-system failures can be simulated in tests.
+ */
+function node() {
+  const need = <K extends 'fs' | 'path' | 'crypto'>(name: K) => nodeBuiltin(name, 'checkpoints (kit.checkpoint, resumeFrom)', BROWSER_STORAGE);
+  return { fs: need('fs'), path: need('path'), crypto: need('crypto') };
+}
+
 /** sha256 of bytes, hex. */
 export function sha256(bytes: Uint8Array | string): string {
-  return crypto.createHash('sha256').update(bytes).digest('hex');
+  return node().crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -43,6 +49,7 @@ export interface CheckpointFiles {
 
 /** The newest complete checkpoint under `dir` (itself, or its newest subdirectory with a manifest). */
 export function resolveCheckpointDir(dir: string): string {
+  const { fs, path } = node();
   if (fs.existsSync(path.join(dir, MANIFEST))) return dir;
   const candidates = fs.existsSync(dir)
     ? fs.readdirSync(dir).filter((d) => !d.includes('.tmp-') && !d.includes('.old-') && fs.existsSync(path.join(dir, d, MANIFEST)))
@@ -57,6 +64,7 @@ export function resolveCheckpointDir(dir: string): string {
 /** Reads a checkpoint and verifies its format, version and every checksum; throws a typed error otherwise. */
 export function readCheckpointFiles(where: string): CheckpointFiles {
   const dir = resolveCheckpointDir(where);
+  const { fs, path } = node();
   const read = (name: string) => {
     try {
       return fs.readFileSync(path.join(dir, name));

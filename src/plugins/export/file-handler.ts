@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
+import { nodeBuiltin, type NodeBuiltins } from '../../core/node-builtins';
 import { writeDirectoryAtomically } from '../atomic-directory';
 
 const PREFIX = 'file://';
@@ -9,17 +10,10 @@ export function isFileUrl(url: string): boolean {
   return url.startsWith(PREFIX);
 }
 
-type Fs = typeof import('fs');
-type Path = typeof import('path');
-
 /** Node's fs and path, or a clear error in a browser. */
-function nodeModules(): { fs: Fs; path: Path } {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return { fs: require('fs') as Fs, path: require('path') as Path };
-  } catch {
-    throw new MoonConfigError('file:// paths need Node; in a browser pass indexeddb://, localstorage:// or a tf.io handler');
-  }
+function nodeModules(): { fs: NodeBuiltins['fs']; path: NodeBuiltins['path'] } {
+  const alternative = 'in a browser pass indexeddb://, localstorage:// or a tf.io handler';
+  return { fs: nodeBuiltin('fs', 'file:// paths', alternative), path: nodeBuiltin('path', 'file:// paths', alternative) };
 }
 
 /**

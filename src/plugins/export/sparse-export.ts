@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError, MoonModelError } from '../../core/errors';
 import { decodeWeights, encodedBytes, encodeWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
+import { nodeBuiltin } from '../../core/node-builtins';
 import { fileHandler, isFileUrl } from './file-handler';
 
 /** What the compact artifacts carry in `userDefinedMetadata`. */
@@ -97,8 +98,7 @@ export async function sizeReport(model: tf.LayersModel): Promise<SizeReport> {
   const encoded = encodeWeights((artifacts.weightSpecs ?? []) as WeightSpec[], data);
   let gzipBytes: number | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    gzipBytes = (require('zlib') as typeof import('zlib')).gzipSync(new Uint8Array(data)).byteLength;
+    gzipBytes = nodeBuiltin('zlib', 'gzip', '').gzipSync(new Uint8Array(data)).byteLength;
   } catch {
     gzipBytes = undefined; // a browser build without zlib
   }
