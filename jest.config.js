@@ -15,19 +15,20 @@ const project = (backend) => ({
   testEnvironment: 'node',
   transform,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/', '<rootDir>/test/webgpu/'],
   // Examples import the package by name, as users do; in this repo that name is the source.
   moduleNameMapper: { '^tfjs-moon$': '<rootDir>/src/index.ts' },
   setupFilesAfterEnv: ['<rootDir>/test/setup/quiet-banner.ts', `<rootDir>/test/setup/${backend}.ts`],
 });
-// Real engines (headless Chromium), once: the page trains on webgl and is compared with the cpu backend in Node.
-const browser = {
+// Real engines, once each: headless Chromium (the page trains on webgl) and WebGPU in Node (Dawn), both compared
+// with the cpu backend in the test's own process.
+const engines = {
   ...project('cpu'),
-  displayName: 'browser',
-  testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+  displayName: 'engines',
+  testMatch: ['<rootDir>/test/browser/**/*.test.ts', '<rootDir>/test/webgpu/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
 };
 module.exports = {
-  projects: [project('cpu'), project('wasm'), browser],
+  projects: [project('cpu'), project('wasm'), engines],
   testTimeout: 60000,
 };

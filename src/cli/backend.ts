@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from 'tfjs-moon';
 import { CliError } from './cli-error';
+import { useWebGpu } from './webgpu';
 
 /** Which backend to run on: the fastest installed one, or a named one. */
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** Every choice, for the command line's options. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /** Loads a native TF.js build (tfjs-node-gpu, then tfjs-node) if one is installed; returns its package name. */
 function loadNative(): string | undefined {
@@ -19,10 +23,11 @@ function loadNative(): string | undefined {
 }
 
 /**
- * Selects the backend. `auto` prefers tfjs-node-gpu, then tfjs-node, then wasm (with the missing training kernels
- * and the speed-ups registered), then cpu. The native packages are loaded only if present, so they are never a
- * dependency.
- * @returns a description of the backend in use, e.g. `wasm` or `tensorflow (@tensorflow/tfjs-node)`.
+ * Selects the backend. `auto` prefers tfjs-node-gpu, then tfjs-node, then webgpu (Dawn, when it finds a hardware
+ * adapter: a software one is slower than wasm), then wasm (with the missing training kernels and the speed-ups
+ * registered), then cpu. The native packages and Dawn are loaded only if present, so they are never a dependency.
+ * @returns a description of the backend in use, e.g. `wasm`, `tensorflow (@tensorflow/tfjs-node)` or
+ *   `webgpu (<adapter>)`.
  */
 export async function useBackend(choice: BackendChoice = 'auto'): Promise<string> {
   if (choice === 'auto' || choice === 'tensorflow') {
@@ -31,6 +36,10 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
     if (choice === 'tensorflow') {
       throw new CliError('--backend tensorflow needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, and neither is installed', 2);
     }
+  }
+  if (choice === 'auto' || choice === 'webgpu') {
+    const webgpu = await useWebGpu(choice === 'webgpu');
+    if (webgpu) return webgpu;
   }
   if (choice === 'auto' || choice === 'wasm') {
     try {

@@ -5,7 +5,7 @@
  */
 import type * as Commander from 'commander';
 import { MoonError } from 'tfjs-moon';
-import type { BackendChoice } from './backend';
+import { BACKEND_CHOICES, type BackendChoice } from './backend';
 import { benchCommand } from './bench';
 import { CliError } from './cli-error';
 import { MODEL_NAMES, type ModelName } from './models';
@@ -96,7 +96,7 @@ export function buildProgram(): Commander.Command {
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
     .option('--kit <json>', 'extra createMoon options, e.g. \'{"tuner":{"alphaFinal":0.1},"voter":false}\'', kitJson)
     .option('--variant <name>', 'a name for a run with --kit options (part of its id)')
-    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--out <dir>', 'output directory', 'runs/train')
     .option('--quiet', 'no progress and no table (for bench)')
     .action(async (o: TrainOptions) => {
@@ -116,7 +116,7 @@ export function buildProgram(): Commander.Command {
     .option('--out <dir>', 'output directory', 'runs/bench')
     .option('--jobs <n>', 'runs at a time (each TF.js process uses one core)', integer(1), 2)
     .option('--fresh', 'forget earlier results in --out and run everything again')
-    .addOption(new Option('--backend <name>', 'TF.js backend for every run').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(new Option('--backend <name>', 'TF.js backend for every run').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--no-report', 'do not print the report at the end')
     .action(async (configPath: string, o: { out: string; jobs: number; fresh?: boolean; backend: string; report: boolean }) => {
       await benchCommand(configPath, o.out, o.jobs, o.fresh === true, o.backend);

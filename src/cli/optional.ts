@@ -11,6 +11,8 @@ const INSTALL: Record<string, string> = {
   'vega-lite': CLI_PACKAGES,
   mnist: 'mnist@1 (the 10,000 MNIST digits the mnist6 experiment and the demo train on)',
   '@tensorflow/tfjs': '@tensorflow/tfjs@4 @tensorflow/tfjs-backend-wasm@4',
+  webgpu: 'webgpu @tensorflow/tfjs-backend-webgpu@4 (Dawn for Node, and TF.js\'s webgpu backend)',
+  '@tensorflow/tfjs-backend-webgpu': 'webgpu @tensorflow/tfjs-backend-webgpu@4 (Dawn for Node, and TF.js\'s webgpu backend)',
 };
 
 /** The npm install line for a missing package the command line needs. */

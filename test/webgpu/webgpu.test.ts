@@ -1,0 +1,61 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import * as moon from '../../src';
+import { trainScenario, type ScenarioResult } from '../browser/scenario';
+
+interface Run {
+  adapter: { description: string; isFallback: boolean } | null;
+  scenario: ScenarioResult;
+  evaluation: { accuracy: number; auroc: number; kernelDensity: number; planned: number; msp: number; syncError: string };
+}
+
+/** The scenario on webgpu, in a Node process of its own (see run-scenario.ts). */
+function runOnWebGpu(): Run {
+  const root = path.join(__dirname, '..', '..');
+  const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-moon-xdg-'));
+  const out = execFileSync(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'run-scenario.ts')], {
+    cwd: root,
+    env: { ...process.env, XDG_RUNTIME_DIR: runtime },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 240_000,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as Run;
+}
+
+describe('WebGPU in Node (Dawn), on whatever adapter it finds (CI: Mesa lavapipe)', () => {
+  let run: Run;
+  beforeAll(() => {
+    run = runOnWebGpu();
+  }, 300_000);
+
+  it('trains the same MOON run as the cpu backend, and evaluates without a synchronous read', async () => {
+    if (run.adapter === null) {
+      if (process.env.CI) throw new Error('CI needs a WebGPU adapter: .ci/run installs Mesa lavapipe from bookworm-backports');
+      console.warn('webgpu test skipped: Dawn found no adapter (see the README\'s backend section for lavapipe)');
+      return;
+    }
+    await tf.setBackend('cpu');
+    const onCpu = await trainScenario(tf, moon);
+    const gpu = run.scenario;
+    expect(gpu.backend).toBe('webgpu');
+    expect(gpu.nonzero).toEqual(gpu.planned); // exact sparsity after finalize
+    expect(gpu.planned).toEqual(onCpu.planned);
+    expect(gpu.nonzero).toEqual(onCpu.nonzero);
+    expect(gpu.maskUpdates).toBe(onCpu.maskUpdates);
+    gpu.losses.forEach((loss, i) => expect(loss).toBeCloseTo(onCpu.losses[i], 3));
+    gpu.alphas.forEach((a, i) => expect(a.alpha).toBeCloseTo(onCpu.alphas[i].alpha, 3));
+    expect(gpu.numTensorsPerEpoch).toEqual(onCpu.numTensorsPerEpoch);
+    // The monitor, the async scores and the async sparsity report run on webgpu; a sync read throws there.
+    const e = run.evaluation;
+    expect(e.accuracy).toBeGreaterThanOrEqual(0);
+    expect(e.auroc).toBeGreaterThanOrEqual(0);
+    expect(e.auroc).toBeLessThanOrEqual(1);
+    expect(e.kernelDensity).toBeCloseTo(e.planned, 6);
+    expect(e.msp).toBe(16);
+    expect(e.syncError).toMatch(/OffscreenCanvas|readSync|synchronous/i);
+  }, 300_000);
+});
