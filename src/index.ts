@@ -27,6 +27,7 @@ export { StaticSparsifier } from './plugins/sparsifiers/static';
 export { MagnitudeDrop } from './plugins/sparsifiers/drop-criteria';
 export { GradientGrow, RandomGrow } from './plugins/sparsifiers/grow-criteria';
 export { topKMask, dropSmallestMagnitude, dropLowestScores, growLargestScores } from './plugins/sparsifiers/mask-ops';
+export { topKMaskAsync } from './plugins/sparsifiers/device-top-k';
 export type { DensityDistribution, LayerShape } from './plugins/distributions/density-distribution';
 export { UniformDistribution } from './plugins/distributions/uniform';
 export { ErdosRenyiDistribution, ErdosRenyiKernelDistribution } from './plugins/distributions/erdos-renyi';
@@ -68,7 +69,7 @@ export {
   type ScoreOptions, type ScoreName, type BuiltinScoreName, type Score, type AsyncScore, type ScoreForms, type ScoreContainer,
 } from './metrics/scores';
 export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
-export { expectedCalibrationError, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
+export { expectedCalibrationError, expectedCalibrationErrorAsync, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
 export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
 
 // Models, export and backends.

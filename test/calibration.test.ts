@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { accuracy, expectedCalibrationError, MoonMetricError } from '../src';
+import { accuracy, expectedCalibrationError, expectedCalibrationErrorAsync, MoonMetricError } from '../src';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const refs = require('./fixtures/metric-refs.json') as {
   provenance: string;
@@ -67,5 +67,25 @@ describe('bad input to ECE', () => {
   ] as const)('%p %p', (input, options, message) => {
     expect(() => expectedCalibrationError(input as never, options as never)).toThrow(MoonMetricError);
     expect(() => expectedCalibrationError(input as never, options as never)).toThrow(message);
+  });
+});
+
+describe('expectedCalibrationErrorAsync', () => {
+  it.each(refs.calibration.map((c) => [c.name, c] as const))('%s: equals the sync form, tensors and one-hot labels included', async (_name, c) => {
+    const probabilities = tf.tensor2d(c.probabilities);
+    const oneHot = tf.oneHot(tf.tensor1d(c.labels, 'int32'), c.probabilities[0].length);
+    for (const options of [{}, { bins: 10 }, { variant: 'reference' as const }]) {
+      const sync = expectedCalibrationError({ probabilities, labels: c.labels }, options);
+      expect(await expectedCalibrationErrorAsync({ probabilities, labels: c.labels }, options)).toBe(sync);
+      expect(await expectedCalibrationErrorAsync({ probabilities, labels: oneHot }, options)).toBe(sync);
+    }
+    expect(Math.abs((await expectedCalibrationErrorAsync({ probabilities, labels: c.labels })) - c.expected.ece15)).toBeLessThan(1e-6);
+    tf.dispose([probabilities, oneHot]);
+  });
+
+  it('rejects what the sync form rejects', async () => {
+    await expect(expectedCalibrationErrorAsync({ probabilities: [[0.5, 0.6]], labels: [0] })).rejects.toThrow(/row 0 of probabilities sums to 1.1/);
+    await expect(expectedCalibrationErrorAsync({ probabilities: [[0.5, 0.5]], labels: [0, 1] })).rejects.toThrow(MoonMetricError);
+    await expect(expectedCalibrationErrorAsync({ confidences: [0.5] , correct: [1] }, { bins: 0 })).rejects.toThrow(/bins must be a positive integer/);
   });
 });

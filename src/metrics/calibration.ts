@@ -64,25 +64,66 @@ export function labelArray(labels: NumericArray | tf.Tensor): Float64Array {
   return finiteArray('labels', labels);
 }
 
-/** Confidences and correctness from probabilities and labels, checking that rows are distributions. */
-function fromProbabilities(input: ProbabilityInput, tolerance: number): { confidences: Float64Array; correct: Float64Array } {
-  const probs = input.probabilities instanceof tf.Tensor ? input.probabilities : tf.tensor2d(input.probabilities);
-  try {
-    const [confidences, predictions, sums] = tf.tidy(() => [tf.max(probs, 1).dataSync(), tf.argMax(probs, 1).dataSync(), tf.sum(probs, 1).dataSync()]);
-    const labels = labelArray(input.labels);
-    if (labels.length !== confidences.length) {
-      throw new MoonMetricError(`labels has ${labels.length} entries but probabilities has ${confidences.length} rows: pass one label per row`);
+/** Per row of a probability matrix: the top probability, its class, and the row's sum. */
+interface RowStats {
+  confidences: ArrayLike<number>;
+  predictions: ArrayLike<number>;
+  sums: ArrayLike<number>;
+}
+
+/** The row statistics on the device, [3, N] (the caller reads and frees it). */
+function rowStats(probs: tf.Tensor2D): tf.Tensor {
+  return tf.tidy(() => tf.stack([tf.max(probs, 1), tf.cast(tf.argMax(probs, 1), 'float32'), tf.sum(probs, 1)]));
+}
+
+function splitRows(data: ArrayLike<number>, n: number): RowStats {
+  const all = Float64Array.from(data);
+  return { confidences: all.subarray(0, n), predictions: all.subarray(n, 2 * n), sums: all.subarray(2 * n) };
+}
+
+/** Confidences and correctness from the row statistics and the labels, checking that rows are distributions. */
+function fromRowStats(stats: RowStats, labels: Float64Array, tolerance: number): ConfidenceInput & { confidences: Float64Array; correct: Float64Array } {
+  if (labels.length !== stats.confidences.length) {
+    throw new MoonMetricError(`labels has ${labels.length} entries but probabilities has ${stats.confidences.length} rows: pass one label per row`);
+  }
+  Array.from(stats.sums).forEach((s, i) => {
+    if (!(Math.abs(s - 1) <= tolerance)) {
+      throw new MoonMetricError(
+        `row ${i} of probabilities sums to ${s}, not 1 (tolerance ${tolerance}): pass softmax outputs, or apply tf.softmax to logits first`,
+      );
     }
-    sums.forEach((s, i) => {
-      if (!(Math.abs(s - 1) <= tolerance)) {
-        throw new MoonMetricError(
-          `row ${i} of probabilities sums to ${s}, not 1 (tolerance ${tolerance}): pass softmax outputs, or apply tf.softmax to logits first`,
-        );
-      }
-    });
-    return { confidences: Float64Array.from(confidences), correct: Float64Array.from(predictions, (p, i) => (p === labels[i] ? 1 : 0)) };
+  });
+  return { confidences: Float64Array.from(stats.confidences), correct: Float64Array.from(stats.predictions, (p, i) => (p === labels[i] ? 1 : 0)) };
+}
+
+/** The probabilities as a tensor, and whether this function made it (and must free it). */
+function probabilityTensor(input: ProbabilityInput): { probs: tf.Tensor2D; owned: boolean } {
+  return input.probabilities instanceof tf.Tensor ? { probs: input.probabilities, owned: false } : { probs: tf.tensor2d(input.probabilities), owned: true };
+}
+
+/** Confidences and correctness from probabilities and labels, read synchronously. */
+function fromProbabilities(input: ProbabilityInput, tolerance: number): { confidences: Float64Array; correct: Float64Array } {
+  const { probs, owned } = probabilityTensor(input);
+  try {
+    const stats = rowStats(probs);
+    const data = stats.dataSync();
+    stats.dispose();
+    return fromRowStats(splitRows(data, probs.shape[0]), labelArray(input.labels), tolerance);
   } finally {
-    if (!(input.probabilities instanceof tf.Tensor)) probs.dispose();
+    if (owned) probs.dispose();
+  }
+}
+
+/** {@link fromProbabilities} without a synchronous read. */
+async function fromProbabilitiesAsync(input: ProbabilityInput, tolerance: number): Promise<{ confidences: Float64Array; correct: Float64Array }> {
+  const { probs, owned } = probabilityTensor(input);
+  try {
+    const stats = rowStats(probs);
+    const data = await stats.data();
+    stats.dispose();
+    return fromRowStats(splitRows(data, probs.shape[0]), await labelArrayAsync(input.labels), tolerance);
+  } finally {
+    if (owned) probs.dispose();
   }
 }
 
@@ -91,13 +132,33 @@ function fromProbabilities(input: ProbabilityInput, tolerance: number): { confid
  * equal-width bins (L1). Pass `{ confidences, correct }` or `{ probabilities, labels }` (top label = argmax).
  */
 export function expectedCalibrationError(input: ConfidenceInput | ProbabilityInput, options: EceOptions = {}): number {
-  const variant = options.variant ?? 'guo';
-  requireOneOf('ECE variant', variant, ['guo', 'reference'] as const, MoonMetricError);
+  const settings = eceSettings(options);
+  const pairs = 'probabilities' in input ? fromProbabilities(input, options.tolerance ?? 1e-3) : hostPairs(input);
+  return eceOf(pairs.confidences, pairs.correct, settings);
+}
+
+/**
+ * {@link expectedCalibrationError} without a synchronous read: the same value for probability tensors on every
+ * backend (WebGPU included).
+ */
+export async function expectedCalibrationErrorAsync(input: ConfidenceInput | ProbabilityInput, options: EceOptions = {}): Promise<number> {
+  const settings = eceSettings(options);
+  const pairs = 'probabilities' in input ? await fromProbabilitiesAsync(input, options.tolerance ?? 1e-3) : hostPairs(input);
+  return eceOf(pairs.confidences, pairs.correct, settings);
+}
+
+function eceSettings(options: EceOptions): { variant: 'guo' | 'reference'; bins: number } {
+  const variant = requireOneOf('ECE variant', options.variant ?? 'guo', ['guo', 'reference'] as const, MoonMetricError);
   const bins = requireInteger('bins', options.bins ?? (variant === 'reference' ? 10 : 15), 1, '', MoonMetricError);
-  const { confidences, correct } =
-    'probabilities' in input
-      ? fromProbabilities(input, options.tolerance ?? 1e-3)
-      : { confidences: finiteArray('confidences', input.confidences), correct: finiteArray('correct', input.correct) };
+  return { variant, bins };
+}
+
+function hostPairs(input: ConfidenceInput): { confidences: Float64Array; correct: Float64Array } {
+  return { confidences: finiteArray('confidences', input.confidences), correct: finiteArray('correct', input.correct) };
+}
+
+/** Σ_bins weight_b · |accuracy_b − mean confidence_b| over equal-width bins. */
+function eceOf(confidences: Float64Array, correct: Float64Array, { variant, bins }: { variant: 'guo' | 'reference'; bins: number }): number {
   if (confidences.length !== correct.length) {
     throw new MoonMetricError(`confidences has ${confidences.length} entries but correct has ${correct.length}: pass one of each per sample`);
   }

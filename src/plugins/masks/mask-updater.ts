@@ -7,7 +7,7 @@ import { readOptimizerSlots, scaleSlots } from '../optimizer/optimizer-slots';
 import type { RandomSource } from '../random-source';
 import type { MaskSchedule } from '../../core/types';
 import { dropFractionAt, isMaskUpdateStep } from '../schedules/drop-fraction';
-import type { Sparsifier } from '../sparsifiers/sparsifier';
+import type { MaskUpdateContext, Sparsifier } from '../sparsifiers/sparsifier';
 
 /** A layer's new mask and the positions it switched on, before they are committed. */
 interface ProposedMask {
@@ -83,7 +83,8 @@ export class MaskUpdater implements GradientTap {
       // Nothing is written until every layer's proposal has been checked, so a failing sparsifier corrupts nothing.
       const proposals: ProposedMask[] = [];
       try {
-        for (const entry of this.masks.entries) proposals.push(this.propose(entry, step));
+        // One layer after the other: a sparsifier's random draws keep their order on every backend.
+        for (const entry of this.masks.entries) proposals.push(await this.propose(entry, step));
         const counts = await Promise.all(proposals.map((p) => this.countAndCheck(p, step)));
         await this.commit(proposals, counts, optimizer, step);
       } finally {
@@ -102,7 +103,7 @@ export class MaskUpdater implements GradientTap {
     this.gradients.clear();
   }
 
-  private propose(entry: MaskEntry, step: number): ProposedMask {
+  private async propose(entry: MaskEntry, step: number): Promise<ProposedMask> {
     const dropFraction = dropFractionAt(step, this.schedule);
     const name = entry.kernel.variable.name;
     const gradient = this.gradients.get(name);
@@ -110,28 +111,36 @@ export class MaskUpdater implements GradientTap {
       // The kernel was frozen (trainable = false) for this fit: it gets no gradient and keeps its mask.
       return { entry, mask: tf.clone(entry.mask), grown: tf.zerosLike(entry.mask), dropFraction };
     }
-    const [mask, grown] = tf.tidy(() => {
-      const proposed = this.sparsifier.updateMask({
-        layerName: entry.kernel.layerName,
-        step,
-        weights: entry.kernel.variable,
-        mask: entry.mask,
-        gradient,
-        active: entry.active,
-        dropFraction,
-        dropCount: Math.floor(dropFraction * entry.active),
-        random: this.random,
-      });
+    const context: MaskUpdateContext = {
+      layerName: entry.kernel.layerName,
+      step,
+      weights: entry.kernel.variable,
+      mask: entry.mask,
+      gradient,
+      active: entry.active,
+      dropFraction,
+      dropCount: Math.floor(dropFraction * entry.active),
+      random: this.random,
+    };
+    // The asynchronous form selects on the device without blocking; the synchronous one runs inside a tidy.
+    const proposed = this.sparsifier.updateMaskAsync
+      ? await this.sparsifier.updateMaskAsync(context)
+      : tf.tidy(() => this.sparsifier.updateMask(context));
+    try {
       if (!tf.util.arraysEqual(proposed.shape, entry.mask.shape)) {
         throw new MoonMaskError(
           `the sparsifier returned a mask of shape [${proposed.shape}] for layer "${entry.kernel.layerName}", whose ` +
             `kernel has shape [${entry.mask.shape}]: updateMask must return a 0/1 tensor of the kernel's shape`,
         );
       }
-      const mask32 = tf.cast(proposed, 'float32');
-      return [mask32, tf.mul(mask32, tf.sub(1, entry.mask))];
-    });
-    return { entry, mask, grown, dropFraction };
+      const [mask, grown] = tf.tidy(() => {
+        const mask32 = tf.cast(proposed, 'float32');
+        return [mask32, tf.mul(mask32, tf.sub(1, entry.mask))];
+      });
+      return { entry, mask, grown, dropFraction };
+    } finally {
+      proposed.dispose();
+    }
   }
 
   /**

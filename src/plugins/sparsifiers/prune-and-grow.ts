@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DropCriterion, GrowCriterion } from './criteria';
+import { topKMaskAsync } from './device-top-k';
 import { dropLowestScores, growLargestScores } from './mask-ops';
 import type { MaskUpdateContext, Sparsifier } from './sparsifier';
 
@@ -11,6 +12,14 @@ import type { MaskUpdateContext, Sparsifier } from './sparsifier';
  */
 export class PruneAndGrowSparsifier implements Sparsifier {
   readonly needsGradients: boolean;
+  /**
+   * Where the k largest scores are selected: 'device' (counting passes on the backend, {@link topKMaskAsync}),
+   * 'top-k' (`tf.topk`), or 'auto' (default): the device on webgl and webgpu, whose `tf.topk` for large k is slow
+   * and blocks (about 290 s for a 1M-weight update on SwiftShader webgl, against 1.8 s on the device), `tf.topk` on
+   * cpu, wasm and tfjs-node, where it runs natively on the host and is the faster (docs/RESULTS.md). Both select the
+   * same mask.
+   */
+  selection: 'auto' | 'device' | 'top-k' = 'auto';
 
   constructor(
     readonly drop: DropCriterion,
@@ -22,5 +31,42 @@ export class PruneAndGrowSparsifier implements Sparsifier {
   updateMask(ctx: MaskUpdateContext): tf.Tensor {
     const dropped = dropLowestScores(this.drop.score(ctx), ctx.mask, ctx.dropCount);
     return growLargestScores(this.grow.score(ctx), dropped, ctx.dropCount);
+  }
+
+  /**
+   * {@link updateMask} with both selections made on the device ({@link topKMaskAsync}): the same mask, without
+   * downloading the kernel or blocking a page. A subclass that overrides `updateMask` only gets its `updateMask`.
+   */
+  private selectsOnDevice(): boolean {
+    return this.selection === 'device' || (this.selection === 'auto' && GPU_BACKENDS.has(tf.getBackend()));
+  }
+
+  async updateMaskAsync(ctx: MaskUpdateContext): Promise<tf.Tensor> {
+    // A subclass that overrides updateMask (and not this) means its own rule: honour it.
+    if (this.updateMask !== PruneAndGrowSparsifier.prototype.updateMask || !this.selectsOnDevice()) return tf.tidy(() => this.updateMask(ctx));
+    const k = ctx.dropCount;
+    // Drop: the k active positions with the lowest drop scores are the top k of −score (inactive ones at −∞).
+    const dropCandidates = tf.tidy(() => tf.where(tf.cast(ctx.mask, 'bool'), tf.neg(this.drop.score(ctx)), tf.fill(ctx.mask.shape, -Infinity)));
+    const droppedSet = await disposing(dropCandidates, () => topKMaskAsync(dropCandidates, k));
+    const dropped = tf.tidy(() => tf.sub(ctx.mask, droppedSet));
+    droppedSet.dispose();
+    // Grow: the k inactive positions (just-dropped included) with the highest grow scores.
+    const growCandidates = tf.tidy(() => tf.where(tf.cast(dropped, 'bool'), tf.fill(dropped.shape, -Infinity), this.grow.score(ctx)));
+    const grown = await disposing(growCandidates, () => topKMaskAsync(growCandidates, k));
+    const mask = tf.tidy(() => tf.add(dropped, grown));
+    tf.dispose([dropped, grown]);
+    return mask;
+  }
+}
+
+/** Backends whose `tf.topk` for large k is slow and reads synchronously. */
+const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
+
+/** Runs `use`, then frees `tensor`, whatever happens. */
+async function disposing<T>(tensor: tf.Tensor, use: () => Promise<T>): Promise<T> {
+  try {
+    return await use();
+  } finally {
+    tensor.dispose();
   }
 }

@@ -44,4 +44,10 @@ export interface Sparsifier {
   readonly changesMasks?: boolean;
   /** Returns the new 0/1 mask (float32, same shape as `context.mask`). */
   updateMask(context: MaskUpdateContext): tf.Tensor;
+  /**
+   * The same mask, computed without synchronous reads (optional). The kit uses it when present, one layer after the
+   * other (so random draws keep their order); the caller owns the result. The built-in prune-and-grow sparsifiers
+   * select on the device with it.
+   */
+  updateMaskAsync?(context: MaskUpdateContext): Promise<tf.Tensor>;
 }
