@@ -1,39 +1,26 @@
 import { execSync } from 'child_process';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { chromium, type Browser } from 'playwright-core';
-import { bundlePage, chromiumPath, CHROMIUM_ARGS, servePage, type PageServer } from '../../scripts/web';
+import { bundlePage, servePage } from '../../scripts/web';
 import * as moon from '../../src';
+import { describeInBrowser, useBrowser } from './harness';
 import { trainScenario, type ScenarioResult } from './scenario';
 
-// CI installs Debian's chromium (.ci/run); elsewhere the suite is skipped, saying why.
-const executablePath = chromiumPath();
-const run = executablePath || process.env.CI ? describe : describe.skip;
-if (!executablePath && !process.env.CI) console.warn('browser tests skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)');
+/** The page trains the shared scenario; it imports `tfjs-moon` through the package's exports map (the ESM build). */
+async function startTestPage() {
+  execSync('npm run build:esm', { cwd: path.join(__dirname, '..', '..'), stdio: 'ignore' });
+  const bundle = await bundlePage(path.join(__dirname, 'page.ts'));
+  return servePage({ '/index.html': '<!doctype html><title>tfjs-moon test</title><script src="page.js"></script>', '/page.js': bundle });
+}
 
-run('in a real browser (headless Chromium, webgl on SwiftShader)', () => {
-  let browser: Browser;
-  let server: PageServer;
-
-  beforeAll(async () => {
-    if (!executablePath) throw new Error('CI needs Chromium for the browser tests: apt-get install chromium');
-    // The page imports `tfjs-moon` through the package's exports map: the ESM build must be current.
-    execSync('npm run build:esm', { cwd: path.join(__dirname, '..', '..'), stdio: 'ignore' });
-    const bundle = await bundlePage(path.join(__dirname, 'page.ts'));
-    server = await servePage({ '/index.html': '<!doctype html><title>tfjs-moon test</title><script src="page.js"></script>', '/page.js': bundle });
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+describeInBrowser('in a real browser (headless Chromium, webgl on SwiftShader)', () => {
+  const engine = useBrowser(startTestPage);
 
   it('trains a MOON kit on webgl exactly as the cpu backend does, and round-trips the export through IndexedDB', async () => {
-    const page = await browser.newPage();
+    const page = await engine.browser().newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    await page.goto(engine.server().url);
     const inBrowser = (await page.evaluate(() => (globalThis as unknown as { scenario: Promise<unknown> }).scenario)) as ScenarioResult;
     expect(errors).toEqual([]);
     await tf.setBackend('cpu');
@@ -67,8 +54,8 @@ run('in a real browser (headless Chromium, webgl on SwiftShader)', () => {
   }, 180_000);
 
   it('bundles the package root for the browser as it is; Node-only features fail there with a typed error', async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url);
+    const page = await engine.browser().newPage();
+    await page.goto(engine.server().url);
     const result = await page.evaluate(() => (globalThis as unknown as { nodeOnly: Promise<unknown> }).nodeOnly);
     expect(result).toEqual({
       threw: true, name: 'MoonConfigError', isMoonError: true,

@@ -1,31 +1,15 @@
 /// <reference lib="dom" />
-import { chromium, type Browser } from 'playwright-core';
 import { startDemoServer } from '../../scripts/demo-web';
-import { chromiumPath, CHROMIUM_ARGS, type PageServer } from '../../scripts/web';
+import { describeInBrowser, useBrowser } from './harness';
 
-const executablePath = chromiumPath();
-const run = executablePath || process.env.CI ? describe : describe.skip;
-
-run('the demo page (npm run demo:web)', () => {
-  let browser: Browser;
-  let server: PageServer;
-
-  beforeAll(async () => {
-    if (!executablePath) throw new Error('CI needs Chromium for the browser tests: apt-get install chromium');
-    server = await startDemoServer(0);
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+describeInBrowser('the demo page (npm run demo:web)', () => {
+  const engine = useBrowser(() => startDemoServer(0));
 
   it('trains in the page with live charts, then answers a drawn digit with its confidence and p(unknown)', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 760 } });
+    const page = await engine.browser().newPage({ viewport: { width: 1400, height: 760 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}?epochs=2&limit=1200`); // a short run: the default is 8 epochs on every digit
+    await page.goto(`${engine.server().url}?epochs=2&limit=1200`); // a short run: the default is 8 epochs on every digit
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 180_000 });
     expect(await page.textContent('#status')).toMatch(/^done: 10\.0% of the weights active, test accuracy \d+\.\d% \(voted weights\)/);
     // Each chart holds data, and its canvas has drawn pixels (not a blank box).
