@@ -32,6 +32,7 @@ export type { DensityDistribution, LayerShape } from './plugins/distributions/de
 export { UniformDistribution } from './plugins/distributions/uniform';
 export { ErdosRenyiDistribution, ErdosRenyiKernelDistribution } from './plugins/distributions/erdos-renyi';
 export { SeededRandom, type RandomSource } from './plugins/random-source';
+export type { MaskInit, LayerSparsityTargets } from './plugins/masks/initial-masks';
 
 // Errors, events and the domain's types.
 export {
@@ -40,7 +41,7 @@ export {
 } from './core/errors';
 export {
   MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
-  type OodMetricValues, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
+  type OodMetricValues, type MaskWarningEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
 } from './core/events';
 export type {
   OutputKind, OutputSource, MaskSchedule, DropFractionDecay, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,

@@ -3,6 +3,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { MoonConfigError } from '../core/errors';
 import { rejectUnknownKeys as rejectKeysOutside, requireInteger, requireNumberIn, requireOneOf } from '../core/validate';
 import type { DropFractionDecay, OutputKind, SnapshotRule } from '../core/types';
+import type { LayerSparsityTargets, MaskInit } from '../plugins/masks/initial-masks';
 import type { PresetDefaults } from './presets';
 
 /** A layer as seen by the `denseLayers` predicate. */
@@ -31,6 +32,17 @@ export interface MaskOptions {
   decay?: DropFractionDecay;
   /** Layers kept dense (not masked): names, or a predicate. */
   denseLayers?: readonly string[] | ((layer: MaskableLayerInfo) => boolean);
+  /**
+   * How the initial masks pick their active weights: 'random' (default; the sparse-training start), 'magnitude' (the
+   * largest |w| per layer, with the planned counts: for a trained model) or 'nonzero' (the kernels' own nonzero
+   * pattern, e.g. a model from `loadSparse`; its counts replace the planned ones).
+   */
+  init?: MaskInit;
+  /**
+   * Target sparsity per layer, by layer name or as a function of the layer (undefined: the distribution decides).
+   * The distribution spreads the rest of the global budget over the other layers.
+   */
+  layerSparsity?: LayerSparsityTargets;
   /** Keep the first maskable layer dense (as RigL does for uniform sparsity). Default false. */
   firstLayerDense?: boolean;
   /**
@@ -138,8 +150,11 @@ export interface MoonOptions {
 }
 
 /** {@link MaskOptions} with every default filled in. */
-export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLayers' | 'decayHorizon'>> {
+export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLayers' | 'decayHorizon' | 'layerSparsity'>> {
   denseLayers: MaskOptions['denseLayers'];
+  layerSparsity: LayerSparsityTargets | undefined;
+  /** Whether `init` was given (the kit warns about an already-sparse model only when it was not). */
+  initGiven: boolean;
   decayHorizon: number | undefined;
 }
 
@@ -149,7 +164,7 @@ export const OPTION_KEYS = {
     'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
     'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom',
   ],
-  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon'],
+  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity'],
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
   lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
   voter: ['epochs', 'rule'],
@@ -186,5 +201,13 @@ export function resolveMaskOptions(mask: MaskOptions | undefined, defaults: Pres
   if (denseLayers !== undefined && typeof denseLayers !== 'function' && !Array.isArray(denseLayers)) {
     throw new MoonConfigError(`mask.denseLayers must be an array of layer names or a predicate, got ${typeof denseLayers}`);
   }
-  return { interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? defaults.firstLayerDense, decayHorizon };
+  const init = requireOneOf('mask.init', m.init ?? 'random', ['random', 'magnitude', 'nonzero'] as const);
+  const layerSparsity = m.layerSparsity;
+  if (layerSparsity !== undefined && typeof layerSparsity !== 'function' && (typeof layerSparsity !== 'object' || layerSparsity === null || Array.isArray(layerSparsity))) {
+    throw new MoonConfigError(`mask.layerSparsity must be an object of layer name → sparsity, or a function of the layer, got ${typeof layerSparsity}`);
+  }
+  return {
+    interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? defaults.firstLayerDense, decayHorizon,
+    init, initGiven: m.init !== undefined, layerSparsity,
+  };
 }

@@ -15,6 +15,15 @@ export interface LayerMaskInfo {
   readonly density: number;
 }
 
+/** Payload of `mask:warning`: the kit noticed that the model's kernels already hold exact zeros, once, at creation. */
+export interface MaskWarningEvent {
+  readonly kind: 'already-sparse';
+  /** What will happen and which option to use instead. */
+  readonly message: string;
+  /** Per masked layer: the fraction of its kernel that was exactly 0 before the kit's masks. */
+  readonly zeroFractions: readonly number[];
+}
+
 /** Payload of `mask:init`: the initial masks, once per kit, at the start of the first `fit`. */
 export interface MaskInitEvent {
   readonly layers: readonly LayerMaskInfo[];
@@ -98,6 +107,7 @@ export interface MoonEventMap {
   'lr:update': (event: LearningRateEvent) => void;
   'voter:snapshot': (event: VoterSnapshotEvent) => void;
   'voter:finalize': (event: VoterFinalizeEvent) => void;
+  'mask:warning': (event: MaskWarningEvent) => void;
 }
 
 /**

@@ -14,8 +14,11 @@ import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../p
 import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
-import { drawInitialMasks } from '../plugins/masks/initial-masks';
-import { MaskSet } from '../plugins/masks/mask-set';
+import { checkForExistingSparsity } from '../plugins/masks/init-warning';
+import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
+import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
+import type { MaskableKernel } from '../core/maskable-kernels';
+import type { DensityDistribution } from '../plugins/distributions/density-distribution';
 import { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import { crossEntropyLoss } from '../plugins/moon/cross-entropy-loss';
 import { UnknownAwareState, unknownAwareLoss } from '../plugins/moon/unknown-aware-loss';
@@ -63,6 +66,24 @@ export function createMoon(options: MoonOptions): MoonKit {
   return assembleKit(options.model, settings, container, strategies, checked, resume);
 }
 
+/**
+ * The initial masks (init and per-layer targets as configured). With random masks left at the default, a model
+ * whose kernels already hold exact zeros gets a `mask:warning` (computed now, before the masks zero anything;
+ * read and emitted asynchronously; printed when nobody listens).
+ */
+function startMasks(kernels: MaskableKernel[], settings: MoonSettings, distribution: DensityDistribution, random: RandomSource, events: MoonEventBus): InitialMask[] {
+  const { init, initGiven, layerSparsity } = settings.mask;
+  const counts = planActiveCounts(kernels, distribution, 1 - settings.sparsity, layerSparsity);
+  if (init === 'random' && !initGiven) {
+    void checkForExistingSparsity(kernels).then((warning) => {
+      if (!warning) return;
+      if (events.listenerCount('mask:warning') > 0) events.emit('mask:warning', warning);
+      else console.warn(`tfjs-moon: ${warning.message}`);
+    }, () => undefined);
+  }
+  return initialMasks(kernels, counts, init, random);
+}
+
 /** Builds the kit's parts (each owning its state), its callbacks (which only schedule them) and the kit. */
 function assembleKit(
   model: tf.LayersModel,
@@ -76,7 +97,7 @@ function assembleKit(
   const random = container.resolve<RandomSource>(TOKENS.RandomSource);
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
-  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : drawInitialMasks(kernels, strategies.distribution, 1 - settings.sparsity, random));
+  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : startMasks(kernels, settings, strategies.distribution, random, events));
   masks.applyToWeights();
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
   const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;

@@ -13,6 +13,9 @@ export function applyMask(weights: tf.Tensor, mask: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(weights, mask), 0);
 }
 
+/** An initial mask: flat 0/1 values on the host, or a 0/1 tensor on the device with its count of ones. */
+export type InitialMask = Float32Array | { readonly tensor: tf.Tensor; readonly active: number };
+
 /** One masked kernel: the live weight, its 0/1 mask and the exact number of active weights. */
 export interface MaskEntry {
   readonly kernel: MaskableKernel;
@@ -32,14 +35,20 @@ export class MaskSet {
 
   /**
    * @param kernels the kernels to mask
-   * @param masks one 0/1 mask per kernel, as flat arrays of the kernel's size
+   * @param masks one 0/1 mask per kernel: a flat array of the kernel's size, or a device tensor with its (exact)
+   *   count of ones, so that masks made on the device need no read (the tensor is taken over and freed)
    */
-  constructor(kernels: readonly MaskableKernel[], masks: readonly Float32Array[]) {
+  constructor(kernels: readonly MaskableKernel[], masks: readonly InitialMask[]) {
     this.entries = kernels.map((kernel, i) => {
-      let active = 0;
-      for (const v of masks[i]) active += v;
-      const mask = ownedVariable(() => tf.tensor(masks[i], kernel.shape as number[], 'float32'));
-      return { kernel, mask, active };
+      const given = masks[i];
+      if (given instanceof Float32Array) {
+        let active = 0;
+        for (const v of given) active += v;
+        return { kernel, mask: ownedVariable(() => tf.tensor(given, kernel.shape as number[], 'float32')), active };
+      }
+      const mask = ownedVariable(() => tf.reshape(tf.cast(given.tensor, 'float32'), kernel.shape as number[]));
+      given.tensor.dispose(); // taken over: the variable holds the mask now
+      return { kernel, mask, active: given.active };
     });
     this.byVariable = new Map(this.entries.map((e) => [e.kernel.variable.name, e]));
   }
