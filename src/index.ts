@@ -11,7 +11,7 @@ export { MoonKit, type MoonLoss } from './kit/moon-kit';
 export type { MoonSettings } from './config/settings';
 export { PRESET_DEFAULTS, type PresetDefaults } from './config/presets';
 export type {
-  MoonOptions, MaskOptions, MaskableLayerInfo, Preset, SparsifierChoice, TunerOptions, LearningRateOptions, VoterOptions,
+  MoonOptions, MaskOptions, MaskableLayerInfo, Preset, SparsifierChoice, PruneOptions, TunerOptions, LearningRateOptions, VoterOptions,
 } from './config/options';
 
 // Extension points (docs/architecture.md): named strategies in tsyringe containers, scores, DI tokens.
@@ -41,17 +41,18 @@ export {
 } from './core/errors';
 export {
   MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
-  type OodMetricValues, type MaskWarningEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
+  type OodMetricValues, type MaskWarningEvent, type MaskPruneEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
 } from './core/events';
 export type {
   OutputKind, OutputSource, MaskSchedule, DropFractionDecay, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,
-  LearningRateScheduleInput,
+  LearningRateScheduleInput, PruneSchedule,
 } from './core/types';
 
 // Pure schedules.
 export { dropFractionAt, isMaskUpdateStep } from './plugins/schedules/drop-fraction';
 export { learningRateMultiplier } from './plugins/schedules/learning-rate';
 export { isSnapshotBatch } from './plugins/schedules/snapshots';
+export { isPruneStep, prunedCount } from './plugins/schedules/pruning';
 
 // What the kit hands to fit, as types: create them through the kit (kit.optimizer, kit.callbacks, kit.checkpointCallback).
 export type { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';

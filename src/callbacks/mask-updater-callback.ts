@@ -5,6 +5,7 @@ import type { FitPhase } from '../plugins/fit/fit-phase';
 import { epochOfStep } from '../plugins/schedules/epochs';
 import { checkFitAgainstPlan, type FitParams, type FitPlan } from '../plugins/fit/fit-plan';
 import type { MaskSet } from '../plugins/masks/mask-set';
+import type { GradualPruning } from '../plugins/masks/gradual-pruning';
 import type { MaskUpdater } from '../plugins/masks/mask-updater';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
 
@@ -24,6 +25,7 @@ export class MaskUpdaterCallback extends tf.Callback {
    * @param events the kit's event bus
    * @param phase the kit's fit state
    * @param plan the epochs and steps per epoch the kit was created for
+   * @param pruning the kit's gradual pruning, if on
    */
   constructor(
     private readonly kitId: number,
@@ -32,6 +34,7 @@ export class MaskUpdaterCallback extends tf.Callback {
     private readonly events: MoonEventBus,
     private readonly phase: FitPhase,
     private readonly plan: FitPlan,
+    private readonly pruning?: GradualPruning,
   ) {
     super();
   }
@@ -60,6 +63,8 @@ export class MaskUpdaterCallback extends tf.Callback {
 
   override async onBatchEnd(): Promise<void> {
     if (this.updater.pendingStep !== null) await this.updater.update(this.wrapper().inner);
+    const step = this.wrapper().iterations; // the step just taken (1-based)
+    if (this.pruning?.isDue(step)) await this.pruning.pruneAt(step);
   }
 
   override async onTrainEnd(): Promise<void> {

@@ -53,6 +53,27 @@ export interface MaskOptions {
   decayHorizon?: number;
 }
 
+/**
+ * Gradual magnitude pruning (Zhu & Gupta 2017, as TF Model Optimization's `PolynomialDecay` and `ConstantSparsity`):
+ * the masks start at `initialSparsity` and, every `frequency` steps from `beginStep` to `endStep`, the smallest |w| of
+ * each layer are pruned (no regrowth) towards the kit's `sparsity`. Alone (with `sparsifier: 'static'`) it is
+ * prune-and-fine-tune; with RigL or SET their updates start after `endStep`.
+ */
+export interface PruneOptions {
+  /** 'polynomial' (default): s_t = s_f + (s_i − s_f)(1 − progress)^power; 'constant': the final sparsity from beginStep. */
+  schedule?: 'polynomial' | 'constant';
+  /** Sparsity of the initial masks. Default 0 (dense). */
+  initialSparsity?: number;
+  /** First pruning step. Default 0. */
+  beginStep?: number;
+  /** Last pruning step: the final sparsity is reached here. Default: half of the run (before the averaging window). */
+  endStep?: number;
+  /** Steps between pruning steps. Default 100. */
+  frequency?: number;
+  /** Exponent of the polynomial. Default 3. */
+  power?: number;
+}
+
 /** The two behaviours of the kit: the reference code's evident bugs fixed, or reproduced. */
 export type Preset = 'recommended' | 'as-released';
 
@@ -135,6 +156,8 @@ export interface MoonOptions {
   lr?: LearningRateOptions | boolean;
   /** The voter, or false for none. */
   voter?: VoterOptions | false;
+  /** Gradual magnitude pruning towards `sparsity` (off by default). */
+  prune?: PruneOptions | false;
   /**
    * CigL's random weight drop hidden in the reference code's optimizer step: each step a random 1/dpnum of the
    * active weights is zeroed for one step, then restored. 0 = off (recommended default); 100 with `as-released`.
@@ -162,13 +185,14 @@ export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLa
 export const OPTION_KEYS = {
   createMoon: [
     'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
-    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom',
+    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune',
   ],
   mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity'],
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
   lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
   voter: ['epochs', 'rule'],
   sparsifier: ['drop', 'grow'],
+  prune: ['schedule', 'initialSparsity', 'beginStep', 'endStep', 'frequency', 'power'],
 } as const;
 
 /** Rejects keys of a kit options object outside `group`'s keys (see {@link rejectKeysOutside}). */
@@ -181,12 +205,21 @@ export function rejectUnknownKeys(value: unknown, group: keyof typeof OPTION_KEY
  * @param defaults the preset's mask defaults
  * @param defaultEndStep the end step to use when none is given (the preset's, moved before the averaging window)
  */
-export function resolveMaskOptions(mask: MaskOptions | undefined, defaults: PresetDefaults['mask'], defaultEndStep: number): ResolvedMaskOptions {
+export function resolveMaskOptions(
+  mask: MaskOptions | undefined,
+  defaults: PresetDefaults['mask'],
+  defaultEndStep: number,
+  pruneEnd?: number,
+): ResolvedMaskOptions {
   rejectUnknownKeys(mask, 'mask');
   const m = mask ?? {};
   const interval = requireInteger('mask.interval', m.interval ?? defaults.interval, 1, 'the number of optimizer steps between mask updates');
-  const startStep = requireInteger('mask.startStep', m.startStep ?? defaults.startStep, 0);
-  const endStep = requireInteger('mask.endStep', m.endStep ?? defaultEndStep, 0);
+  // With gradual pruning, prune-and-grow updates start where pruning ends.
+  const startStep = requireInteger('mask.startStep', m.startStep ?? pruneEnd ?? defaults.startStep, 0);
+  if (pruneEnd !== undefined && startStep < pruneEnd) {
+    throw new MoonConfigError(`mask.startStep (${startStep}) is before prune.endStep (${pruneEnd}): prune-and-grow updates start after gradual pruning ends`);
+  }
+  const endStep = requireInteger('mask.endStep', m.endStep ?? Math.max(defaultEndStep, startStep), 0);
   if (endStep < startStep) {
     throw new MoonConfigError(
       `mask.endStep (${endStep}) is before mask.startStep (${startStep}): updates run from startStep to endStep, ` +

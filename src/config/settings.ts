@@ -1,4 +1,4 @@
-import type { LearningRateSchedule, TunerSettings, VoterSettings } from '../core/types';
+import type { LearningRateSchedule, PruneSchedule, TunerSettings, VoterSettings } from '../core/types';
 import { MoonConfigError } from '../core/errors';
 import { requireInteger, requireNumberIn, requireOneOf, requirePositive } from '../core/validate';
 import type { EceOptions } from '../metrics/calibration';
@@ -22,6 +22,8 @@ export interface MoonSettings {
   readonly lr: LearningRateSchedule | undefined;
   readonly voter: VoterSettings | undefined;
   readonly randomMaskDpnum: number;
+  /** Gradual magnitude pruning, or undefined when off. */
+  readonly prune: PruneSchedule | undefined;
   /** ECE defaults for `kit.monitor(…)`: 15 Guo bins, or the reference's 10 with `as-released`. */
   readonly ece: EceOptions;
 }
@@ -49,7 +51,9 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
   const averagingStart = (epochs - averagingEpochs) * stepsPerEpoch;
   // A default end step never collides with the averaging window; an explicit one that does is an error below.
   const presetEnd = defaultEndStep(p, epochs, stepsPerEpoch);
-  const mask = resolveMaskOptions(options.mask, p.mask, voterOn ? Math.min(presetEnd, averagingStart) : presetEnd);
+  const lastStep = voterOn ? averagingStart : epochs * stepsPerEpoch;
+  const prune = resolvePrune(options, sparsity, lastStep);
+  const mask = resolveMaskOptions(options.mask, p.mask, voterOn ? Math.min(presetEnd, averagingStart) : presetEnd, prune?.endStep);
   if (voterOn && mask.endStep > averagingStart) {
     throw new MoonConfigError(
       `mask updates run until step ${mask.endStep} but averaging starts at step ${averagingStart} (epoch ${epochs - averagingEpochs}): ` +
@@ -64,6 +68,7 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
     lr: resolveLearningRate(options, p, unknownAware, epochs, stepsPerEpoch, averagingEpochs),
     voter: voterOn ? { firstEpoch: epochs - averagingEpochs, rule: resolveRule(options, p.voter.rule), stepsPerEpoch } : undefined,
     randomMaskDpnum: resolveDpnum(options, p.randomMaskDpnum),
+    prune,
     ece: p.ece,
   };
 }
@@ -149,4 +154,30 @@ function resolveSparsifierChoice(choice: unknown): SparsifierChoice {
     throw new MoonConfigError(`sparsifier { drop, grow } needs two registered names, e.g. { drop: 'magnitude', grow: 'gradient' }`);
   }
   return { drop, grow };
+}
+
+/**
+ * Gradual pruning's schedule, checked: 0 ≤ initialSparsity ≤ sparsity, beginStep ≤ endStep (strictly for the
+ * polynomial), and endStep no later than `lastStep` (the run's end, or where averaging starts).
+ */
+function resolvePrune(options: MoonOptions, sparsity: number, lastStep: number): PruneSchedule | undefined {
+  const given = options.prune;
+  if (given === undefined || given === false) return undefined;
+  if (typeof given !== 'object' || given === null) throw new MoonConfigError(`prune must be an object ({ initialSparsity, beginStep, endStep, … }) or false, got ${typeof given}`);
+  rejectUnknownKeys(given, 'prune');
+  const kind = requireOneOf('prune.schedule', given.schedule ?? 'polynomial', ['polynomial', 'constant'] as const);
+  const initialSparsity = requireNumberIn('prune.initialSparsity', given.initialSparsity ?? 0, 0, sparsity, true, `at most the final sparsity (sparsity: ${sparsity})`);
+  const beginStep = requireInteger('prune.beginStep', given.beginStep ?? 0, 0);
+  const endStep = requireInteger('prune.endStep', given.endStep ?? Math.max(beginStep, Math.floor(lastStep / 2)), 0);
+  if (endStep > lastStep) {
+    throw new MoonConfigError(`prune.endStep (${endStep}) is after step ${lastStep}, where the run ends or averaging starts: prune earlier, or give fewer voter.epochs`);
+  }
+  if (endStep < beginStep || (kind === 'polynomial' && endStep === beginStep)) {
+    throw new MoonConfigError(`prune.endStep (${endStep}) must come after prune.beginStep (${beginStep}) for a polynomial schedule`);
+  }
+  return {
+    kind, initialSparsity, beginStep, endStep,
+    frequency: requireInteger('prune.frequency', given.frequency ?? 100, 1),
+    power: requirePositive('prune.power', given.power ?? 3),
+  };
 }

@@ -46,6 +46,19 @@ export interface MaskUpdateEvent {
   readonly dropFraction: number;
 }
 
+/** Payload of `mask:prune`: one event per masked layer per gradual-pruning step that pruned it. */
+export interface MaskPruneEvent {
+  /** Optimizer step (1-based) after which the layer was pruned. */
+  readonly step: number;
+  readonly layer: string;
+  /** Weights switched off (the smallest |w| among the active ones). */
+  readonly pruned: number;
+  /** The layer's density after pruning. */
+  readonly density: number;
+  /** Global sparsity over the masked kernels after this step's pruning of every layer so far. */
+  readonly sparsity: number;
+}
+
 /** The four OOD metrics of one OOD set (see `oodMetrics`). */
 export interface OodMetricValues {
   readonly auroc: number;
@@ -108,6 +121,7 @@ export interface MoonEventMap {
   'voter:snapshot': (event: VoterSnapshotEvent) => void;
   'voter:finalize': (event: VoterFinalizeEvent) => void;
   'mask:warning': (event: MaskWarningEvent) => void;
+  'mask:prune': (event: MaskPruneEvent) => void;
 }
 
 /**

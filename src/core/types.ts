@@ -101,3 +101,17 @@ export interface LearningRateSchedule {
 export type LearningRateScheduleInput =
   | LearningRateSchedule
   | (Omit<LearningRateSchedule, 'start' | 'end'> & { readonly startMultiplier: number; readonly endMultiplier: number });
+
+/** Gradual magnitude pruning, every default filled in (see `prune` in the options). */
+export interface PruneSchedule {
+  /** 'polynomial' (Zhu & Gupta; TFMOT's PolynomialDecay) or 'constant' (TFMOT's ConstantSparsity). */
+  readonly kind: 'polynomial' | 'constant';
+  /** Sparsity of the initial masks; the kit's `sparsity` is the final one. */
+  readonly initialSparsity: number;
+  readonly beginStep: number;
+  readonly endStep: number;
+  /** Optimizer steps between two pruning steps. */
+  readonly frequency: number;
+  /** Exponent of the polynomial decay. */
+  readonly power: number;
+}

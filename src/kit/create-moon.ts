@@ -15,6 +15,7 @@ import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
 import { checkForExistingSparsity } from '../plugins/masks/init-warning';
+import { GradualPruning } from '../plugins/masks/gradual-pruning';
 import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
 import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
 import type { MaskableKernel } from '../core/maskable-kernels';
@@ -73,7 +74,10 @@ export function createMoon(options: MoonOptions): MoonKit {
  */
 function startMasks(kernels: MaskableKernel[], settings: MoonSettings, distribution: DensityDistribution, random: RandomSource, events: MoonEventBus): InitialMask[] {
   const { init, initGiven, layerSparsity } = settings.mask;
-  const counts = planActiveCounts(kernels, distribution, 1 - settings.sparsity, layerSparsity);
+  // Gradual pruning starts from its initial sparsity (the distribution's spread; per-layer targets are final ones).
+  const counts = settings.prune
+    ? planActiveCounts(kernels, distribution, 1 - settings.prune.initialSparsity)
+    : planActiveCounts(kernels, distribution, 1 - settings.sparsity, layerSparsity);
   if (init === 'random' && !initGiven) {
     void checkForExistingSparsity(kernels).then((warning) => {
       if (!warning) return;
@@ -107,16 +111,19 @@ function assembleKit(
   const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;
   const alphaSchedule = settings.tuner && lossState ? new AlphaSchedule(lossState, settings.tuner) : undefined;
   const weightAverage = settings.voter ? new WeightAverage(masks, settings.voter.firstEpoch) : undefined;
+  const pruning = settings.prune
+    ? new GradualPruning(masks, settings.prune, planActiveCounts(kernels, strategies.distribution, 1 - settings.sparsity, settings.mask.layerSparsity), events)
+    : undefined;
 
   const callbacks: tf.Callback[] = [
     new NanGuardCallback(lossWatch),
-    new MaskUpdaterCallback(id, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch }),
+    new MaskUpdaterCallback(id, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch }, pruning),
   ];
   if (alphaSchedule) callbacks.push(new AutoTunerCallback(alphaSchedule, events));
   if (settings.lr) callbacks.push(new LearningRateScheduleCallback(new LearningRateDriver(settings.lr), events));
   if (weightAverage && settings.voter) callbacks.push(new SnapshotVoterCallback(settings.voter, weightAverage, events));
 
-  const checkpointParts = { model, identity: identityOf(settings), masks, random, lossState, alphaSchedule, weightAverage, weightDrop };
+  const checkpointParts = { model, identity: identityOf(settings), masks, random, lossState, alphaSchedule, weightAverage, weightDrop, pruning };
   if (resume) phase.holdOptimizerState(applyKitCheckpoint(resume, checkpointParts), resume.nextEpoch);
   const k = settings.numClasses;
   return new MoonKit({

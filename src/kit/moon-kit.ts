@@ -136,7 +136,7 @@ export class MoonKit {
     const { masks, updater, phase, weightDrop, settings, id } = this.parts;
     return new MaskedOptimizer(inner, masks, updater, id, {
       phase,
-      requiresCallbacks: updater.changesMasks || settings.unknownAware || settings.lr !== undefined,
+      requiresCallbacks: updater.changesMasks || settings.unknownAware || settings.lr !== undefined || settings.prune !== undefined,
       // Dense training (sparsity 0, masks that never change) steps the inner optimizer as a plain fit would.
       passThrough: settings.sparsity === 0 && !updater.changesMasks && weightDrop === undefined,
       beforeStep: weightDrop ? () => weightDrop.beforeStep() : undefined,

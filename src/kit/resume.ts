@@ -15,6 +15,7 @@ export function identityOf(settings: MoonSettings): KitIdentity {
     tuner: settings.tuner ?? null,
     lr: settings.lr ?? null,
     voter: settings.voter ?? null,
+    prune: settings.prune ?? null,
   };
 }
 

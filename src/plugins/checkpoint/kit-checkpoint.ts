@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonCheckpointError } from '../../core/errors';
+import type { GradualPruning } from '../masks/gradual-pruning';
 import type { MaskSet } from '../masks/mask-set';
 import type { AlphaSchedule } from '../moon/alpha-schedule';
 import type { UnknownAwareState } from '../moon/unknown-aware-loss';
@@ -30,6 +31,7 @@ export interface KitIdentity {
   tuner: object | null;
   lr: object | null;
   voter: object | null;
+  prune: object | null;
 }
 
 /** The stateful parts of a kit. */
@@ -44,6 +46,7 @@ export interface CheckpointParts {
   /** The voter's running average (saved under its 0.1 name, `voter`). */
   weightAverage?: WeightAverage;
   weightDrop?: RandomWeightDrop;
+  pruning?: GradualPruning;
 }
 
 interface TensorRecord {
@@ -103,7 +106,7 @@ function unpack(record: TensorRecord, buffer: Buffer): tf.Tensor {
 /** The parts that keep state, by the name they are saved under. */
 function stateful(parts: CheckpointParts): [string, { exportState(): PartState }][] {
   const list: [string, { exportState(): PartState } | undefined][] = [
-    ['masks', parts.masks], ['loss', parts.lossState], ['tuner', parts.alphaSchedule], ['voter', parts.weightAverage], ['weightDrop', parts.weightDrop],
+    ['masks', parts.masks], ['loss', parts.lossState], ['tuner', parts.alphaSchedule], ['voter', parts.weightAverage], ['weightDrop', parts.weightDrop], ['prune', parts.pruning],
   ];
   return list.filter((p): p is [string, { exportState(): PartState }] => p[1] !== undefined);
 }
@@ -216,6 +219,7 @@ export function applyKitCheckpoint(ckpt: LoadedCheckpoint, parts: CheckpointPart
     if (parts.alphaSchedule && m.values.tuner) parts.alphaSchedule.importState(state('tuner'));
     if (parts.weightAverage && m.values.voter) parts.weightAverage.importState(state('voter'), parts.model);
     if (parts.weightDrop && m.values.weightDrop) parts.weightDrop.importState(state('weightDrop'));
+    if (parts.pruning && m.values.prune) parts.pruning.importState(state('prune'));
     parts.random.setState(m.random);
   } finally {
     for (const tensors of byPart.values()) tf.dispose(Object.values(tensors));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { topKMask } from './mask-ops';
 
 /*
  * Top-k selection on the device, for mask updates that neither download whole kernels nor block a page: the k-th
@@ -66,4 +67,20 @@ export async function topKMaskAsync(scores: tf.Tensor, k: number): Promise<tf.Te
     const firstTies = tf.logicalAnd(tf.cast(tie, 'bool'), tf.lessEqual(tf.cumsum(tie), need));
     return tf.reshape(tf.cast(tf.logicalOr(tf.greater(flat, threshold), firstTies), 'float32'), scores.shape);
   });
+}
+
+/** Where the k largest scores are selected: on the device, with `tf.topk`, or per backend ('auto'). */
+export type TopKSelection = 'auto' | 'device' | 'top-k';
+
+/** Backends whose `tf.topk` for large k is slow and reads synchronously. */
+const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
+
+/** Whether `selection` means the device on the current backend ('auto': on webgl and webgpu). */
+export function selectsOnDevice(selection: TopKSelection): boolean {
+  return selection === 'device' || (selection === 'auto' && GPU_BACKENDS.has(tf.getBackend()));
+}
+
+/** {@link topKMaskAsync} or `topKMask`, as `selection` says; the same mask either way. The caller owns the result. */
+export async function selectTopK(scores: tf.Tensor, k: number, selection: TopKSelection = 'auto'): Promise<tf.Tensor> {
+  return selectsOnDevice(selection) ? topKMaskAsync(scores, k) : tf.tidy(() => topKMask(scores, k));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DropCriterion, GrowCriterion } from './criteria';
-import { topKMaskAsync } from './device-top-k';
+import { selectsOnDevice, topKMaskAsync, type TopKSelection } from './device-top-k';
 import { dropLowestScores, growLargestScores } from './mask-ops';
 import type { MaskUpdateContext, Sparsifier } from './sparsifier';
 
@@ -19,7 +19,7 @@ export class PruneAndGrowSparsifier implements Sparsifier {
    * cpu, wasm and tfjs-node, where it runs natively on the host and is the faster (docs/RESULTS.md). Both select the
    * same mask.
    */
-  selection: 'auto' | 'device' | 'top-k' = 'auto';
+  selection: TopKSelection = 'auto';
 
   constructor(
     readonly drop: DropCriterion,
@@ -37,13 +37,9 @@ export class PruneAndGrowSparsifier implements Sparsifier {
    * {@link updateMask} with both selections made on the device ({@link topKMaskAsync}): the same mask, without
    * downloading the kernel or blocking a page. A subclass that overrides `updateMask` only gets its `updateMask`.
    */
-  private selectsOnDevice(): boolean {
-    return this.selection === 'device' || (this.selection === 'auto' && GPU_BACKENDS.has(tf.getBackend()));
-  }
-
   async updateMaskAsync(ctx: MaskUpdateContext): Promise<tf.Tensor> {
     // A subclass that overrides updateMask (and not this) means its own rule: honour it.
-    if (this.updateMask !== PruneAndGrowSparsifier.prototype.updateMask || !this.selectsOnDevice()) return tf.tidy(() => this.updateMask(ctx));
+    if (this.updateMask !== PruneAndGrowSparsifier.prototype.updateMask || !selectsOnDevice(this.selection)) return tf.tidy(() => this.updateMask(ctx));
     const k = ctx.dropCount;
     // Drop: the k active positions with the lowest drop scores are the top k of −score (inactive ones at −∞).
     const dropCandidates = tf.tidy(() => tf.where(tf.cast(ctx.mask, 'bool'), tf.neg(this.drop.score(ctx)), tf.fill(ctx.mask.shape, -Infinity)));
@@ -58,9 +54,6 @@ export class PruneAndGrowSparsifier implements Sparsifier {
     return mask;
   }
 }
-
-/** Backends whose `tf.topk` for large k is slow and reads synchronously. */
-const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
 
 /** Runs `use`, then frees `tensor`, whatever happens. */
 async function disposing<T>(tensor: tf.Tensor, use: () => Promise<T>): Promise<T> {
