@@ -74,6 +74,10 @@ export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, ty
 export { expectedCalibrationError, expectedCalibrationErrorAsync, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
 export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
 
+// Summaries: TensorBoard (Node, with tfjs-node) and tfjs-vis (browser).
+export { ScalarSummaryCallback, tensorBoardSummaries, visSummaries, type ScalarWriter, type TfVis, type SummaryScalar } from './callbacks/summaries';
+export { forwardEventsAsScalars } from './plugins/summaries/summary-series';
+
 // Models, export and backends.
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
 export { exportSparse, loadSparse, sizeReport, type SizeReport } from './plugins/export/sparse-export';
