@@ -11,6 +11,7 @@ const schedule = { kind: 'polynomial' as const, initialSparsity: 0, beginStep: 2
 describe('the pruning schedule', () => {
   it('prunes at beginStep and every frequency steps to endStep', () => {
     expect(Array.from({ length: 14 }, (_, i) => i).filter((t) => isPruneStep(t, schedule))).toEqual([2, 4, 6, 8, 10]);
+    expect(Array.from({ length: 14 }, (_, i) => i).filter((t) => isPruneStep(t, { ...schedule, frequency: 3 }))).toEqual([2, 5, 8, 10]); // endStep always
   });
 
   it('decays polynomially from the initial to the final count, reaching it exactly at endStep', () => {

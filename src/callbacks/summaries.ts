@@ -37,7 +37,8 @@ export class ScalarSummaryCallback extends tf.Callback {
   override async onEpochEnd(epoch: number, logs?: tf.Logs): Promise<void> {
     for (const [key, value] of Object.entries(logs ?? {})) {
       // fit hands callbacks its logs as numbers or, before they are resolved, as scalars: read those without blocking
-      const number = value instanceof tf.Tensor ? (await value.data())[0] : value;
+      const raw = value as unknown;
+      const number = raw instanceof tf.Tensor ? (await raw.data())[0] : raw;
       if (typeof number === 'number') this.writer.scalar(`fit/${key}`, number, epoch);
     }
     this.writer.flush();

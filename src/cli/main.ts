@@ -33,7 +33,7 @@ const kitJson = (value: string): RunConfig['kit'] => {
   try {
     const parsed = JSON.parse(value) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    const allowed = ['tuner', 'voter', 'lr', 'mask', 'randomMaskDpnum'];
+    const allowed = ['tuner', 'voter', 'lr', 'mask', 'randomMaskDpnum', 'prune'];
     const unknown = Object.keys(parsed).filter((k) => !allowed.includes(k));
     if (unknown.length > 0) throw new Error(`unknown keys ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
     return parsed as RunConfig['kit'];
@@ -48,6 +48,12 @@ const positive = (value: string): number => {
 };
 
 /** The `train` options, turned into a run configuration. */
+/** --prune as the kit's `prune` option (a `prune` given in --kit wins). */
+function withPrune(kit: RunConfig['kit'], prune: 'off' | 'polynomial' | 'constant'): RunConfig['kit'] {
+  if (prune === 'off' || kit?.prune !== undefined) return kit;
+  return { ...kit, prune: { schedule: prune } };
+}
+
 interface TrainOptions {
   dataset: RunConfig['dataset'];
   model: ModelName;
@@ -59,6 +65,9 @@ interface TrainOptions {
   batchSize: number;
   lr: number;
   preset: RunConfig['preset'];
+  prune: 'off' | 'polynomial' | 'constant';
+  fromModel?: string;
+  saveModel?: string;
   trainLimit?: number;
   testLimit?: number;
   dataDir?: string;
@@ -94,6 +103,9 @@ export function buildProgram(): Commander.Command {
     .option('--train-limit <n>', 'train on a seeded subset of at most n images', integer(1))
     .option('--test-limit <n>', 'evaluate on at most n ID and n per-OOD-set images', integer(1))
     .option('--data-dir <dir>', 'where the Fashion-MNIST IDX files are (default /usr/share/datasets/fashion-mnist)')
+    .addOption(new Option('--prune <schedule>', 'gradual magnitude pruning to --sparsity (from dense, over the first half of the run)').choices(['off', 'polynomial', 'constant']).default('off'))
+    .option('--from-model <dir>', 'start from a saved model (--save-model): initial masks by magnitude, an unknown head added for --moon on')
+    .option('--save-model <dir>', 'save the trained model there (compact sparse format; load it with loadSparse or --from-model)')
     .option('--kit <json>', 'extra createMoon options, e.g. \'{"tuner":{"alphaFinal":0.1},"voter":false}\'', kitJson)
     .option('--variant <name>', 'a name for a run with --kit options (part of its id)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...BACKEND_CHOICES]).default('auto'))
@@ -104,7 +116,8 @@ export function buildProgram(): Commander.Command {
       const config: RunConfig = {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
-        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: o.kit, variant: o.variant,
+        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: withPrune(o.kit, o.prune), variant: o.variant,
+        fromModel: o.fromModel, saveModel: o.saveModel,
       };
       await trainCommand(config, o.backend, o.out, o.quiet);
     });

@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracyAsync, createMoon, expectedCalibrationError, mspScoreAsync, oodMetrics, SeededRandom, type MoonKit, type MoonOptions, type OodMetrics, type Preset,
+  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, mspScoreAsync, oodMetrics, SeededRandom, type MoonKit, type MoonOptions, type OodMetrics, type Preset,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
@@ -29,7 +29,11 @@ export interface RunConfig {
   testLimit?: number;
   dataDir?: string;
   /** Extra createMoon options for experiments (tuner, voter, lr, mask, randomMaskDpnum), merged over the defaults. */
-  kit?: Pick<MoonOptions, 'tuner' | 'voter' | 'lr' | 'mask' | 'randomMaskDpnum'>;
+  kit?: Pick<MoonOptions, 'tuner' | 'voter' | 'lr' | 'mask' | 'randomMaskDpnum' | 'prune'>;
+  /** A saved model (a `saveModel` directory) to start from instead of a fresh one: fine-tuning. */
+  fromModel?: string;
+  /** Where to save the trained model (compact sparse format, `exportSparse`). */
+  saveModel?: string;
   /** A name for a run with `kit` options, part of its id (e.g. `alpha0.1`). */
   variant?: string;
 }
@@ -60,10 +64,31 @@ export interface RunResult {
   samples: { id: number[]; ood: Record<string, number[]>; confidence: number[]; correct: number[] };
 }
 
+/**
+ * The model a fine-tuning run starts from: a saved model (`--save-model`), with an unknown output added when the run
+ * is unknown-aware and the model has K outputs.
+ */
+async function startingModel(dir: string, k: number, unknownAware: boolean): Promise<tf.LayersModel> {
+  let model: tf.LayersModel;
+  try {
+    model = await loadSparse(`file://${dir}`);
+  } catch (error) {
+    throw new CliError(`--from-model ${dir}: ${(error as Error).message}`, 2);
+  }
+  const width = (model.outputs[0].shape as number[])[1];
+  if (unknownAware && width === k) {
+    const withHead = addUnknownHead(model);
+    model.dispose();
+    return withHead;
+  }
+  if (width !== (unknownAware ? k + 1 : k)) throw new CliError(`--from-model ${dir}: the model has ${width} outputs, expected ${k}${unknownAware ? ` or ${k + 1}` : ''}`, 2);
+  return model;
+}
+
 /** A short, stable name for a run's configuration. */
-export function runId(c: Pick<RunConfig, 'dataset' | 'model' | 'method' | 'sparsity' | 'moon' | 'seed' | 'epochs' | 'variant'>): string {
+export function runId(c: Pick<RunConfig, 'dataset' | 'model' | 'method' | 'sparsity' | 'moon' | 'seed' | 'epochs' | 'variant' | 'fromModel'>): string {
   const sparsity = c.method === 'dense' ? 'dense' : `s${c.sparsity}`;
-  const variant = c.variant ? `_${c.variant}` : '';
+  const variant = `${c.fromModel ? '_finetuned' : ''}${c.variant ? `_${c.variant}` : ''}`;
   return `${c.dataset}_${c.model}_${c.method}_${sparsity}_${c.moon ? 'moon' : 'base'}${variant}_e${c.epochs}_seed${c.seed}`;
 }
 
@@ -94,7 +119,7 @@ export interface TrainHooks {
 export async function trainRun(config: RunConfig, backend: string, hooks: TrainHooks = {}): Promise<RunResult> {
   const experiment = loadExperiment(config.dataset, { seed: config.seed, dataDir: config.dataDir, trainLimit: config.trainLimit, testLimit: config.testLimit });
   const k = experiment.numClasses;
-  const model = buildModel(config.model, config.moon ? k + 1 : k, config.seed);
+  const model = config.fromModel ? await startingModel(config.fromModel, k, config.moon) : buildModel(config.model, config.moon ? k + 1 : k, config.seed);
   const stepsPerEpoch = Math.ceil(experiment.train.count / config.batchSize);
   const dense = config.method === 'dense';
   const kit = createMoon({
@@ -103,6 +128,8 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
     // The baseline trains with the same learning-rate schedule as MOON, so that the comparison isolates MOON.
     lr: true,
     ...config.kit,
+    // A trained model keeps its largest weights (random masks would zero them at random).
+    ...(config.fromModel ? { mask: { init: 'magnitude' as const, ...config.kit?.mask } } : {}),
   });
   const alpha: number[] = [];
   kit.events.on('tuner:alpha', (e) => alpha.push(e.alpha));
@@ -132,6 +159,7 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   await model.fit(x, y, { epochs: config.epochs, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, progress] });
   if (kit.settings.voter) await kit.finalize(x, { refreshBatchNorm: true }); // the voted weights, BatchNorm re-estimated
   const seconds = (Date.now() - started) / 1000;
+  if (config.saveModel) await exportSparse(model, `file://${config.saveModel}`);
 
   const predict = (set: ImageSet) => tf.tidy(() => model.predict(inputs(set, config.model), { batchSize: 512 }) as tf.Tensor2D);
   const idOut = predict(experiment.test);

@@ -68,7 +68,7 @@ export interface PruneOptions {
   beginStep?: number;
   /** Last pruning step: the final sparsity is reached here. Default: half of the run (before the averaging window). */
   endStep?: number;
-  /** Steps between pruning steps. Default 100. */
+  /** Steps between pruning steps (endStep always prunes). Default 100, or a tenth of a shorter pruning window. */
   frequency?: number;
   /** Exponent of the polynomial. Default 3. */
   power?: number;

@@ -177,7 +177,8 @@ function resolvePrune(options: MoonOptions, sparsity: number, lastStep: number):
   }
   return {
     kind, initialSparsity, beginStep, endStep,
-    frequency: requireInteger('prune.frequency', given.frequency ?? 100, 1),
+    // Default: every 100 steps, or 10 pruning steps over a shorter window.
+    frequency: requireInteger('prune.frequency', given.frequency ?? Math.min(100, Math.max(1, Math.floor((endStep - beginStep) / 10))), 1),
     power: requirePositive('prune.power', given.power ?? 3),
   };
 }

@@ -37,7 +37,7 @@ describe('command line arguments', () => {
     [['fly'], /unknown command 'fly'/],
     [['bench', '/nonexistent.json'], /cannot read the bench config \/nonexistent.json/],
     [['report', '/nonexistent'], /no results in \/nonexistent/],
-    [['train', '--kit', '{"tuner":{"alphaFinal":0.1},"optimizer":1}'], /unknown keys optimizer \(allowed: tuner, voter, lr, mask, randomMaskDpnum\)/],
+    [['train', '--kit', '{"tuner":{"alphaFinal":0.1},"optimizer":1}'], /unknown keys optimizer \(allowed: tuner, voter, lr, mask, randomMaskDpnum, prune\)/],
   ])('%p is rejected with one line and exit code 2', async (args, message) => {
     const { code, stderr } = await cli(args);
     expect(code).toBe(2);
@@ -125,6 +125,29 @@ describe('train with --kit', () => {
     const result = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResult;
     expect(result.id).toBe('mnist6_mlp_rigl_s0.9_moon_no-voter_e2_seed1');
     expect(result.config.kit).toEqual({ voter: false, tuner: { alphaFinal: 0.5 } });
+  });
+});
+
+describe('the fine-tuning recipe in the command line', () => {
+  it('saves a dense model, then fine-tunes it: unknown head added, pruned gradually to the sparsity with MOON', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-recipe-'));
+    const common = ['--epochs', '4', '--train-limit', '120', '--test-limit', '30', '--backend', backend, '--quiet'];
+    const dense = await cli(['train', '--method', 'dense', '--moon', 'off', '--save-model', path.join(dir, 'model'), '--out', path.join(dir, 'dense'), ...common]);
+    expect(dense.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'model', 'model.json'))).toBe(true);
+    const tuned = await cli([
+      'train', '--from-model', path.join(dir, 'model'), '--method', 'static', '--prune', 'polynomial', '--sparsity', '0.8', '--moon', 'on',
+      '--out', path.join(dir, 'tuned'), ...common,
+    ]);
+    expect(tuned.stderr).toBe('');
+    expect(tuned.code).toBe(0);
+    const result = JSON.parse(fs.readFileSync(path.join(dir, 'tuned', 'results.json'), 'utf8')) as RunResult;
+    expect(result.id).toBe('mnist6_mlp_static_s0.8_moon_finetuned_e4_seed1');
+    expect(result.density.global).toBeCloseTo(0.2, 3); // pruned from dense to 80% sparsity
+    expect(result.config.kit).toEqual({ prune: { schedule: 'polynomial' } });
+    const missing = await cli(['train', '--from-model', path.join(dir, 'nothing'), ...common, '--out', path.join(dir, 'x')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--from-model .*nothing/);
   });
 });
 

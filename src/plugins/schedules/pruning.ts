@@ -1,8 +1,11 @@
 import type { PruneSchedule } from '../../core/types';
 
-/** Whether optimizer step `step` (1-based) is a pruning step: beginStep, then every `frequency` steps to endStep. */
+/**
+ * Whether optimizer step `step` (1-based) is a pruning step: beginStep, then every `frequency` steps, and endStep
+ * itself (so the final counts are reached there whatever the frequency).
+ */
 export function isPruneStep(step: number, s: PruneSchedule): boolean {
-  return step >= s.beginStep && step <= s.endStep && (step - s.beginStep) % s.frequency === 0;
+  return step >= s.beginStep && step <= s.endStep && ((step - s.beginStep) % s.frequency === 0 || step === s.endStep);
 }
 
 /**
