@@ -94,4 +94,16 @@ describe('the already-sparse warning', () => {
     expect(await warnings(buildMlp(7))).toEqual([]);
     expect(await warnings(sparse, { init: 'random' })).toEqual([]);
   });
+
+  it('fires on a model trained in this process (its optimizer took steps), not when init is magnitude', async () => {
+    const trained = buildMlp(9);
+    trained.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
+    const x = tf.randomNormal([8, 784], 0, 1, 'float32', 2);
+    await trained.fit(x, tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10).toFloat(), { epochs: 2, batchSize: 4, verbose: 0 });
+    const fired = await warnings(trained);
+    expect(fired.map((w) => w.kind)).toEqual(['trained']);
+    expect(fired[0].message).toMatch(/its optimizer took 4 steps.*mask: \{ init: 'magnitude' \}/);
+    expect(await warnings(trained, { init: 'magnitude' })).toEqual([]);
+    x.dispose();
+  });
 });

@@ -15,9 +15,12 @@ export interface LayerMaskInfo {
   readonly density: number;
 }
 
-/** Payload of `mask:warning`: the kit noticed that the model's kernels already hold exact zeros, once, at creation. */
+/**
+ * Payload of `mask:warning`, once, at creation: random masks (the default) were drawn on a model that is already
+ * sparse (its kernels hold exact zeros) or was trained in this process (its optimizer has taken steps).
+ */
 export interface MaskWarningEvent {
-  readonly kind: 'already-sparse';
+  readonly kind: 'already-sparse' | 'trained';
   /** What will happen and which option to use instead. */
   readonly message: string;
   /** Per masked layer: the fraction of its kernel that was exactly 0 before the kit's masks. */

@@ -14,7 +14,7 @@ import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../p
 import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
-import { checkForExistingSparsity } from '../plugins/masks/init-warning';
+import { checkInitialMasks } from '../plugins/masks/init-warning';
 import { GradualPruning } from '../plugins/masks/gradual-pruning';
 import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
 import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
@@ -69,17 +69,17 @@ export function createMoon(options: MoonOptions): MoonKit {
 
 /**
  * The initial masks (init and per-layer targets as configured). With random masks left at the default, a model
- * whose kernels already hold exact zeros gets a `mask:warning` (computed now, before the masks zero anything;
+ * whose kernels already hold exact zeros, or that was trained in this process, gets a `mask:warning` (computed now, before the masks zero anything;
  * read and emitted asynchronously; printed when nobody listens).
  */
-function startMasks(kernels: MaskableKernel[], settings: MoonSettings, distribution: DensityDistribution, random: RandomSource, events: MoonEventBus): InitialMask[] {
+function startMasks(model: tf.LayersModel, kernels: MaskableKernel[], settings: MoonSettings, distribution: DensityDistribution, random: RandomSource, events: MoonEventBus): InitialMask[] {
   const { init, initGiven, layerSparsity } = settings.mask;
   // Gradual pruning starts from its initial sparsity (the distribution's spread; per-layer targets are final ones).
   const counts = settings.prune
     ? planActiveCounts(kernels, distribution, 1 - settings.prune.initialSparsity)
     : planActiveCounts(kernels, distribution, 1 - settings.sparsity, layerSparsity);
   if (init === 'random' && !initGiven) {
-    void checkForExistingSparsity(kernels).then((warning) => {
+    void checkInitialMasks(model, kernels).then((warning) => {
       if (!warning) return;
       if (events.listenerCount('mask:warning') > 0) events.emit('mask:warning', warning);
       else console.warn(`tfjs-moon: ${warning.message}`);
@@ -101,7 +101,7 @@ function assembleKit(
   const random = container.resolve<RandomSource>(TOKENS.RandomSource);
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
-  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : startMasks(kernels, settings, strategies.distribution, random, events));
+  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, strategies.distribution, random, events));
   masks.applyToWeights();
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
   const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
