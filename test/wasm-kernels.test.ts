@@ -74,7 +74,7 @@ describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () 
   let original: string;
   beforeAll(() => {
     original = tf.getBackend();
-    expect(registerWasmTrainingKernels({ speedups: true })).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'Tile']));
+    expect(registerWasmTrainingKernels({ speedups: true })).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'Tile', 'BatchMatMul']));
     expect(registerWasmTrainingKernels({ speedups: true })).toEqual([]); // idempotent
   });
   afterAll(async () => {
@@ -94,6 +94,29 @@ describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () 
       return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, w, strides, pad), r)))(x);
     };
     expectClose(await on('cpu', inputGradient), await on('wasm', inputGradient), 1e-5);
+  });
+
+  it.each([
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[2, 7, 5], [2, 3, 7], true, true],
+    [[2, 5, 7], [1, 3, 7], false, true], // broadcast batch
+  ] as const)('BatchMatMul: a %p · b %p, transposeA %p, transposeB %p matches cpu', async (aShape, bShape, ta, tb) => {
+    const product = () => tf.matMul(tf.randomNormal([...aShape], 0, 1, 'float32', 1), tf.randomNormal([...bShape], 0, 1, 'float32', 2), ta, tb);
+    expectClose(await on('cpu', product), await on('wasm', product), 1e-5);
+  });
+
+  it('a dense layer\'s gradients (transposed products) match cpu', async () => {
+    const gradients = () => {
+      const x = tf.randomNormal([16, 20], 0, 1, 'float32', 3);
+      const w = tf.randomNormal([20, 12], 0, 1, 'float32', 4);
+      // dx = dy · wᵀ (transposeB) and dw = xᵀ · dy (transposeA): the products tfjs-wasm runs in a scalar loop.
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a, b))))([x, w]);
+      return tf.concat([dx.flatten(), dw.flatten()]);
+    };
+    expectClose(await on('cpu', gradients), await on('wasm', gradients), 1e-4);
   });
 
   it('Tile: broadcast-like tiles (the BatchNorm gradient) and general tiles match cpu', async () => {
