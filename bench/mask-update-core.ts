@@ -6,6 +6,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import type * as Moon from 'tfjs-moon';
+import { mlpTrainingStep } from './training-step';
 
 export interface MaskUpdateTiming {
   backend: string;
@@ -35,23 +36,14 @@ export async function measureMaskUpdate(tf: typeof TF, moon: typeof Moon, repeti
   const context = (): Moon.MaskUpdateContext => ({ layerName: 'dense', step: 100, weights, mask, gradient, active, dropFraction: 0.3, dropCount: Math.floor(0.3 * active), random });
   const rigl = new moon.RigLSparsifier();
 
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [784], units: 1024, activation: 'relu' }),
-      tf.layers.dense({ units: 1024, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy' });
-  const x = tf.randomNormal([64, 784], 0, 1, 'float32', 5);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+  const training = mlpTrainingStep(tf, [1024, 1024], 5);
 
   const time = async (work: () => Promise<void>) => {
     const start = performance.now();
     await work();
     return performance.now() - start;
   };
-  const step = () => time(async () => void (await model.trainOnBatch(x, y)));
+  const step = () => time(training.step);
   const viaTopK = () => time(async () => {
     const out = tf.tidy(() => rigl.updateMask(context()));
     await out.data();
@@ -83,7 +75,7 @@ export async function measureMaskUpdate(tf: typeof TF, moon: typeof Moon, repeti
     updateDevice: median(timings.device),
     same: (await same.data())[0] === 1,
   };
-  tf.dispose([mask, weights, gradient, x, y, a, b, same]);
-  model.dispose();
+  tf.dispose([mask, weights, gradient, a, b, same]);
+  training.dispose();
   return result;
 }
