@@ -4,7 +4,7 @@ import { container } from 'tsyringe';
 import * as api from '../src';
 import {
   auroc, aupr, BUILTIN_STRATEGIES, createMoon, dropLowestScores, GradientGrow, knownMassScore, MoonMetricError, MoonRegistryError, oodMetrics, PRESET_DEFAULTS, prCurve,
-  probabilitiesFrom, registerDropCriterion, registerGrowCriterion, registerScore, rocCurve, scoreByName, scoreByNameAsync, unknownScore,
+  knownMassScoreAsync, probabilitiesFrom, registerDropCriterion, registerGrowCriterion, registerScore, rocCurve, scoreByName, scoreByNameAsync, unknownScore,
   type GrowCriterion, type MaskUpdateContext, type ReliabilityEpochEvent,
 } from '../src';
 import { buildMlp, expectExactMasks, maskedKernels } from './helpers/models';
@@ -185,7 +185,7 @@ describe('public surface', () => {
     kit.dispose();
   });
 
-  it('renamed members keep their 0.1 names as aliases', () => {
+  it('renamed members keep their 0.1 names as aliases', async () => {
     const kit = createMoon({ ...base, model: buildMlp() });
     expect(kit.masks).toEqual(kit.maskSummary);
     const logits = tf.tensor2d([[2, 0, -1], [0, 1, 3]]);
@@ -194,6 +194,9 @@ describe('public surface', () => {
     expect(probabilitiesFrom(probs, 'probabilities')).toBe(probs);
     expect(Array.from(knownMassScore(probs, { numClasses: 2 }))).toEqual(Array.from(unknownScore(probs, { numClasses: 2 })));
     expect(knownMassScore(probs, { numClasses: 2 })[0]).toBeCloseTo(1 - probs.arraySync()[0][2], 6);
+    expect(Array.from(await knownMassScoreAsync(probs, { numClasses: 2 }))).toEqual(Array.from(knownMassScore(probs, { numClasses: 2 })));
+    expect(scoreByName('known-mass')).toBe(knownMassScore);
+    expect(scoreByName('unknown')).toBe(knownMassScore); // the 0.1 name of the same score
     tf.dispose([logits, probs]);
   });
 
