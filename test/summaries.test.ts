@@ -38,6 +38,18 @@ describe('summaries', () => {
     expect(flushes).toBe(3);
   });
 
+  it('close() stops writing the kit\'s events, and flushes', () => {
+    const kit = createMoon({ model: buildMlp(1, 11), numClasses: 10, epochs: 2, stepsPerEpoch: 1 });
+    const written: string[] = [];
+    let flushes = 0;
+    const callback = tensorBoardSummaries(kit.events, 'logs', { node: { summaryFileWriter: () => ({ scalar: (name) => void written.push(name), flush: () => void flushes++ }) } });
+    kit.events.emit('lr:update', { epoch: 0, learningRate: 0.1 });
+    callback.close();
+    kit.events.emit('lr:update', { epoch: 1, learningRate: 0.1 });
+    expect(written).toEqual(['moon/learning_rate']);
+    expect(flushes).toBe(1);
+  });
+
   it('TensorBoard without tfjs-node says how to get it', () => {
     const kit = createMoon({ model: buildMlp(1, 11), numClasses: 10, epochs: 2, stepsPerEpoch: 1 });
     expect(() => tensorBoardSummaries(kit.events, 'logs')).toThrow(MoonConfigError);

@@ -13,7 +13,6 @@ export interface ScalarWriter {
 export interface TfVis {
   render: {
     linechart(container: unknown, data: { values: { x: number; y: number }[][]; series: string[] }, options?: object): Promise<void> | void;
-    barchart(container: unknown, data: { index: string; value: number }[], options?: object): Promise<void> | void;
   };
   visor?(): { surface(options: { name: string; tab?: string }): { drawArea: unknown } };
 }

@@ -41,6 +41,14 @@ export function requirePositive(name: string, value: unknown, hint = '', error: 
   return value;
 }
 
+/** Returns `name` if it can name a registered strategy or score: letters, digits, '_', '.' or '-', not starting with a sign. */
+export function requireName(what: string, name: unknown, error: ErrorClass = MoonConfigError): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(name)) {
+    throw new error(`a ${what} name must be a non-empty string of letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})`);
+  }
+  return name;
+}
+
 /** Returns `value` if it is one of `choices`; throws otherwise, listing them. */
 export function requireOneOf<T extends string>(name: string, value: unknown, choices: readonly T[], error: ErrorClass = MoonConfigError): T {
   if (!(choices as readonly unknown[]).includes(value)) {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { MoonConfigError, MoonRegistryError } from '../core/errors';
+import { requireName } from '../core/validate';
 import type { DensityDistribution } from '../plugins/distributions/density-distribution';
 import type { DropCriterion, GrowCriterion } from '../plugins/sparsifiers/criteria';
 import type { Sparsifier } from '../plugins/sparsifiers/sparsifier';
@@ -33,11 +34,7 @@ const REGISTER_FUNCTION: Record<StrategyKind, string> = {
 const KIND_WORDS: Record<StrategyKind, string> = { sparsifier: 'sparsifier', distribution: 'distribution', drop: 'drop criterion', grow: 'grow criterion' };
 
 function register<T>(kind: StrategyKind, name: string, ctor: Constructor<T>, target: DependencyContainer): void {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(name)) {
-    throw new MoonConfigError(
-      `a ${KIND_WORDS[kind]} name must be a non-empty string of letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})`,
-    );
-  }
+  requireName(KIND_WORDS[kind], name);
   if (typeof ctor !== 'function') {
     throw new MoonConfigError(`registering ${KIND_WORDS[kind]} "${name}": expected a class (constructor), got ${typeof ctor}`);
   }

@@ -130,6 +130,8 @@ async function fromProbabilitiesAsync(input: ProbabilityInput, tolerance: number
 /**
  * Expected calibration error of top-label confidences: Σ_bins weight_b · |accuracy_b − mean confidence_b| with
  * equal-width bins (L1). Pass `{ confidences, correct }` or `{ probabilities, labels }` (top label = argmax).
+ * With probability tensors it reads synchronously (throws on WebGPU in Node, blocks a browser page): use
+ * {@link expectedCalibrationErrorAsync} there.
  */
 export function expectedCalibrationError(input: ConfidenceInput | ProbabilityInput, options: EceOptions = {}): number {
   const settings = eceSettings(options);
@@ -221,6 +223,7 @@ function hitRate(predictions: ArrayLike<number>, truth: Float64Array, rows: numb
  * @param options.numClasses K
  * @param options.over 'K+1' (default): argmax over every output column, so a sample predicted "unknown" is
  *   wrong (the accuracy the reference prints); 'K': argmax over the first K columns only (the reference CSV's ACC).
+ * It reads synchronously (throws on WebGPU in Node, blocks a browser page): use {@link accuracyAsync} there.
  */
 export function accuracy(output: tf.Tensor, labels: NumericArray | tf.Tensor, options: AccuracyOptions): number {
   const over = accuracyColumns(output, options);

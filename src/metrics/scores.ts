@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonMetricError } from '../core/errors';
 import type { OutputKind, OutputSource } from '../core/types';
-import { requireInteger, requireOneOf, requirePositive } from '../core/validate';
+import { requireInteger, requireName, requireOneOf, requirePositive } from '../core/validate';
 
 export type { OutputKind, OutputSource } from '../core/types';
 
@@ -249,9 +249,7 @@ export interface ScoreContainer {
  * @example registerScore('neg-entropy', async (output, { numClasses }) => …)
  */
 export function registerScore(name: string, score: ScoreForms | AsyncScore, target?: ScoreContainer): void {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(name)) {
-    throw new MoonMetricError(`a score name must be a non-empty string of letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})`);
-  }
+  requireName('score', name, MoonMetricError);
   if (name in BUILTIN_SCORES) throw new MoonMetricError(`"${name}" is a built-in score: register yours under another name`);
   const forms = typeof score === 'function' ? { async: score } : score;
   if (typeof forms?.async !== 'function' || (forms.sync !== undefined && typeof forms.sync !== 'function')) {

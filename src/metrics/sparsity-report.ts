@@ -66,7 +66,8 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64
  * DepthwiseConv2D, SeparableConv2D pointwise) its total, active and density, and the forward multiply-adds per
  * example dense vs sparse (from the layer's output shape; Dense: in × out per output position; convolutions:
  * kernel size × output positions); globally the density over the kernels and over all parameters, and the
- * model's dense weight bytes.
+ * model's dense weight bytes. For a bare model it reads the kernels synchronously, which throws on WebGPU in Node and
+ * blocks a browser page: use {@link sparsityReportAsync} there.
  */
 export function sparsityReport(target: tf.LayersModel | MaskedModel): SparsityReport {
   const { model, kit } = reportTarget(target, 'sparsityReport');

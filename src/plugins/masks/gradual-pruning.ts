@@ -3,6 +3,7 @@ import type { MoonEventBus } from '../../core/events';
 import type { PartState, PruneSchedule } from '../../core/types';
 import { isPruneStep, prunedCount } from '../schedules/pruning';
 import { selectTopK } from '../sparsifiers/device-top-k';
+import { dropCandidates } from '../sparsifiers/mask-ops';
 import { applyMask, type MaskSet } from './mask-set';
 
 /**
@@ -39,8 +40,8 @@ export class GradualPruning {
       const target = prunedCount(step, this.schedule, this.initialCounts[i], this.finalCounts[i]);
       const k = entry.active - target;
       if (k <= 0) continue;
-      // The k active weights of smallest |w|: the top k of −|w| on the mask (−∞ off it).
-      const scores = tf.tidy(() => tf.where(tf.cast(entry.mask, 'bool'), tf.neg(tf.abs(entry.kernel.variable)), tf.fill(entry.mask.shape, -Infinity)));
+      // The k active weights of smallest |w|.
+      const scores = tf.tidy(() => dropCandidates(tf.abs(entry.kernel.variable), entry.mask));
       let dropped: tf.Tensor;
       try {
         dropped = await selectTopK(scores, k);

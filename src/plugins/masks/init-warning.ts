@@ -13,34 +13,34 @@ import type { MaskableKernel } from '../../core/maskable-kernels';
  */
 export async function checkInitialMasks(model: tf.LayersModel, kernels: readonly MaskableKernel[]): Promise<MaskWarningEvent | undefined> {
   const steps = model.optimizer?.iterations ?? 0;
-  const sparse = await checkForExistingSparsity(kernels);
-  if (sparse || steps === 0) return sparse;
+  const zeroFractions = await readZeroFractions(kernels); // computed before this returns: before the masks apply
+  const sparse = kernels.filter((_, i) => zeroFractions[i] > 0.01).map((k) => k.layerName);
+  if (sparse.length > 0) {
+    return {
+      kind: 'already-sparse',
+      zeroFractions,
+      message:
+        `the masked kernels of ${sparse.map((n) => `"${n}"`).join(', ')} already hold exact zeros (a sparse model, e.g. from loadSparse): ` +
+        `random masks (mask.init: 'random', the default) replace that pattern and zero other weights. Pass mask: { init: 'nonzero' } ` +
+        `to keep the model's pattern, or mask: { init: 'magnitude' } to keep its largest weights`,
+    };
+  }
+  if (steps === 0) return undefined;
   return {
     kind: 'trained',
-    zeroFractions: kernels.map(() => 0),
+    zeroFractions,
     message:
       `the model has been trained (its optimizer took ${steps} steps): random masks (mask.init: 'random', the default) zero ` +
       `most of its trained weights at random. Pass mask: { init: 'magnitude' } to keep its largest weights (see the fine-tuning recipe in docs/guide.md)`,
   };
 }
 
-/** The already-sparse half of {@link checkInitialMasks}: more than 1% of some kernel exactly 0. */
-async function checkForExistingSparsity(kernels: readonly MaskableKernel[]): Promise<MaskWarningEvent | undefined> {
+/** Per kernel, the fraction of exact zeros: computed on the device when called, read without blocking. */
+async function readZeroFractions(kernels: readonly MaskableKernel[]): Promise<number[]> {
   const fractions = tf.tidy(() => tf.stack(kernels.map((k) => tf.mean(tf.cast(tf.equal(k.variable, 0), 'float32')))));
-  let zeroFractions: number[];
   try {
-    zeroFractions = Array.from(await fractions.data());
+    return Array.from(await fractions.data());
   } finally {
     fractions.dispose();
   }
-  const sparse = kernels.filter((_, i) => zeroFractions[i] > 0.01).map((k) => k.layerName);
-  if (sparse.length === 0) return undefined;
-  return {
-    kind: 'already-sparse',
-    zeroFractions,
-    message:
-      `the masked kernels of ${sparse.map((n) => `"${n}"`).join(', ')} already hold exact zeros (a sparse model, e.g. from loadSparse): ` +
-      `random masks (mask.init: 'random', the default) replace that pattern and zero other weights. Pass mask: { init: 'nonzero' } ` +
-      `to keep the model's pattern, or mask: { init: 'magnitude' } to keep its largest weights`,
-  };
 }

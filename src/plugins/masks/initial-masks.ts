@@ -66,7 +66,7 @@ export function initialMasks(kernels: readonly MaskableKernel[], counts: readonl
     if (init === 'magnitude') return { tensor: tf.tidy(() => topKMask(tf.abs(k.variable), counts[i])), active: counts[i] };
     if (init === 'nonzero') {
       const mask = Float32Array.from(readKernel(k), (v) => (v !== 0 ? 1 : 0));
-      if (!mask.includes(1)) throw new MoonModelError(`mask.init 'nonzero': layer "${k.layerName}" has no nonzero weight, so its mask would cut the network`);
+      if (!mask.includes(1)) throw new MoonModelError(`mask.init 'nonzero': layer "${k.layerName}" has no nonzero weight, so its mask would cut the network: use mask.init 'magnitude' or 'random' for this model, or keep the layer dense (mask.denseLayers)`);
       return mask;
     }
     const mask = new Float32Array(k.size);

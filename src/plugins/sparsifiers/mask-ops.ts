@@ -24,9 +24,20 @@ export function dropSmallestMagnitude(weights: tf.Tensor, mask: tf.Tensor, k: nu
  * @returns the mask after the drop.
  */
 export function dropLowestScores(scores: tf.Tensor, mask: tf.Tensor, k: number): tf.Tensor {
-  // −score on active positions, −∞ elsewhere: the top k are the k lowest active scores.
-  const candidates = tf.where(tf.cast(mask, 'bool'), tf.neg(scores), tf.fill(mask.shape, -Infinity));
-  return tf.sub(mask, topKMask(candidates, k));
+  return tf.sub(mask, topKMask(dropCandidates(scores, mask), k));
+}
+
+/**
+ * What a drop selects the top k of: −score on active positions, −∞ elsewhere, so the top k are the k lowest active
+ * scores. Call inside `tf.tidy`.
+ */
+export function dropCandidates(scores: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.where(tf.cast(mask, 'bool'), tf.neg(scores), tf.fill(mask.shape, -Infinity));
+}
+
+/** What a growth selects the top k of: the score on inactive positions, −∞ on active ones. Call inside `tf.tidy`. */
+export function growCandidates(scores: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.where(tf.cast(mask, 'bool'), tf.fill(mask.shape, -Infinity), scores);
 }
 
 /**
@@ -34,6 +45,5 @@ export function dropLowestScores(scores: tf.Tensor, mask: tf.Tensor, k: number):
  * @returns the mask after growth.
  */
 export function growLargestScores(scores: tf.Tensor, mask: tf.Tensor, k: number): tf.Tensor {
-  const candidates = tf.where(tf.cast(mask, 'bool'), tf.fill(mask.shape, -Infinity), scores);
-  return tf.add(mask, topKMask(candidates, k));
+  return tf.add(mask, topKMask(growCandidates(scores, mask), k));
 }

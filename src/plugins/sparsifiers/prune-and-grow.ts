@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DropCriterion, GrowCriterion } from './criteria';
 import { selectsOnDevice, topKMaskAsync, type TopKSelection } from './device-top-k';
-import { dropLowestScores, growLargestScores } from './mask-ops';
+import { dropCandidates, dropLowestScores, growCandidates, growLargestScores } from './mask-ops';
 import type { MaskUpdateContext, Sparsifier } from './sparsifier';
 
 /**
@@ -41,14 +41,13 @@ export class PruneAndGrowSparsifier implements Sparsifier {
     // A subclass that overrides updateMask (and not this) means its own rule: honour it.
     if (this.updateMask !== PruneAndGrowSparsifier.prototype.updateMask || !selectsOnDevice(this.selection)) return tf.tidy(() => this.updateMask(ctx));
     const k = ctx.dropCount;
-    // Drop: the k active positions with the lowest drop scores are the top k of −score (inactive ones at −∞).
-    const dropCandidates = tf.tidy(() => tf.where(tf.cast(ctx.mask, 'bool'), tf.neg(this.drop.score(ctx)), tf.fill(ctx.mask.shape, -Infinity)));
-    const droppedSet = await disposing(dropCandidates, () => topKMaskAsync(dropCandidates, k));
+    const toDrop = tf.tidy(() => dropCandidates(this.drop.score(ctx), ctx.mask));
+    const droppedSet = await disposing(toDrop, () => topKMaskAsync(toDrop, k));
     const dropped = tf.tidy(() => tf.sub(ctx.mask, droppedSet));
     droppedSet.dispose();
-    // Grow: the k inactive positions (just-dropped included) with the highest grow scores.
-    const growCandidates = tf.tidy(() => tf.where(tf.cast(dropped, 'bool'), tf.fill(dropped.shape, -Infinity), this.grow.score(ctx)));
-    const grown = await disposing(growCandidates, () => topKMaskAsync(growCandidates, k));
+    // The just-dropped positions are grow candidates too.
+    const toGrow = tf.tidy(() => growCandidates(this.grow.score(ctx), dropped));
+    const grown = await disposing(toGrow, () => topKMaskAsync(toGrow, k));
     const mask = tf.tidy(() => tf.add(dropped, grown));
     tf.dispose([dropped, grown]);
     return mask;
