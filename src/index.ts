@@ -80,5 +80,10 @@ export { forwardEventsAsScalars } from './plugins/summaries/summary-series';
 
 // Models, export and backends.
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
-export { exportSparse, loadSparse, sizeReport, type SizeReport } from './plugins/export/sparse-export';
+export { exportSparse, loadSparse, sizeReport, type SizeReport, type LoadSparseOptions } from './plugins/export/sparse-export';
+// Sparse inference: compiled WebAssembly SIMD kernels on cpu and wasm.
+export { SparseDense, type SparseDenseArgs } from './plugins/sparse/sparse-dense-layer';
+export { sparseDense, registerSparseKernels, sparseKernelsServe, SPARSE_DENSE_KERNELS, type CompressedColumns, type FusedActivation } from './plugins/sparse/sparse-dense-op';
+export { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './plugins/sparse/sparse-conversion';
+export { compileSparseKernels } from './plugins/sparse/kernel-module';
 export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';

@@ -18,6 +18,7 @@ export interface CheckedModel {
  * known — and returns the masked kernels and the output. Touches nothing.
  */
 export function checkModel(model: tf.LayersModel, options: MoonOptions, mask: ResolvedMaskOptions, numClasses: number, unknownAware: boolean): CheckedModel {
+  rejectSparseDenseLayers(model);
   const all = findMaskableKernels(model);
   if (all.length === 0) {
     throw new MoonModelError(
@@ -33,6 +34,26 @@ export function checkModel(model: tf.LayersModel, options: MoonOptions, mask: Re
   checkOutputWidth(model, index, numClasses, unknownAware);
   if (options.from !== undefined) requireOneOf('from', options.from, ['probabilities', 'logits'] as const);
   return { kernels, output: { kind: options.from ?? detectOutputKind(model, index), index } };
+}
+
+/** The names of SparseDense layers in `model`, nested models included. */
+function sparseDenseLayerNames(model: { layers: readonly tf.layers.Layer[] }): string[] {
+  return model.layers.flatMap((layer) => {
+    const nested = (layer as unknown as { layers?: readonly tf.layers.Layer[] }).layers;
+    if (Array.isArray(nested)) return sparseDenseLayerNames({ layers: nested });
+    return layer.getClassName() === 'SparseDense' ? [layer.name] : [];
+  });
+}
+
+/** A model loaded for fast inference (SparseDense layers) cannot be trained by a kit: its kernels are not masks. */
+function rejectSparseDenseLayers(model: tf.LayersModel): void {
+  const names = sparseDenseLayerNames(model);
+  if (names.length > 0) {
+    throw new MoonModelError(
+      `the model has SparseDense layers (${names.map((n) => `"${n}"`).join(', ')}), made for inference by loadSparse(…, { kernels }): ` +
+        "load it with loadSparse(source) (kernels 'dense', the default) to train it with a kit",
+    );
+  }
 }
 
 /** Applies `denseLayers` and `firstLayerDense`, failing on names that match no maskable layer. */

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as moon from '../../src';
 import { initWebGpu } from '../../src/cli/webgpu';
 import { trainScenario } from '../browser/scenario';
+import { sparseInferenceScenario } from '../helpers/sparse-inference-scenario';
 
 async function evaluationPaths(): Promise<Record<string, unknown>> {
   const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [6], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }), tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
@@ -37,7 +38,8 @@ async function evaluationPaths(): Promise<Record<string, unknown>> {
   }
   const scenario = await trainScenario(tf, moon);
   const evaluation = await evaluationPaths();
-  process.stdout.write(`${JSON.stringify({ adapter, scenario, evaluation })}\n`);
+  const sparseInference = await sparseInferenceScenario(tf, moon);
+  process.stdout.write(`${JSON.stringify({ adapter, scenario, evaluation, sparseInference })}\n`);
 })().then(
   () => process.exit(0),
   (error) => {

@@ -5,11 +5,13 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as moon from '../../src';
 import { trainScenario, type ScenarioResult } from '../browser/scenario';
+import { sparseInferenceScenario, type SparseInferenceResult } from '../helpers/sparse-inference-scenario';
 
 interface Run {
   adapter: { description: string; isFallback: boolean } | null;
   scenario: ScenarioResult;
   evaluation: { accuracy: number; auroc: number; kernelDensity: number; planned: number; msp: number; syncError: string };
+  sparseInference: SparseInferenceResult;
 }
 
 /** The scenario on webgpu, in a Node process of its own (see run-scenario.ts). */
@@ -58,4 +60,19 @@ describe('WebGPU in Node (Dawn), on whatever adapter it finds (CI: Mesa lavapipe
     expect(e.msp).toBe(16);
     expect(e.syncError).toMatch(/OffscreenCanvas|readSync|synchronous/i);
   }, 300_000);
+
+  it("loads sparse models there: 'auto' keeps Dense layers, 'sparse' falls back to a dense product, same predictions as cpu", async () => {
+    if (run.adapter === null) return; // reported by the test above
+    await tf.setBackend('cpu');
+    const onCpu = await sparseInferenceScenario(tf, moon);
+    const gpu = run.sparseInference;
+    expect(gpu.backend).toBe('webgpu');
+    expect(gpu.autoLayers).toEqual(['Dense', 'Dense']);
+    expect(onCpu.autoLayers).toEqual(['SparseDense', 'Dense']);
+    expect(gpu.sparseLayers).toEqual(['SparseDense', 'Dense']);
+    for (const values of [gpu.dense, gpu.auto, gpu.sparse, onCpu.auto, onCpu.sparse]) {
+      expect(values).toHaveLength(20);
+      values.forEach((v, i) => expect(v).toBeCloseTo(onCpu.dense[i], 5));
+    }
+  });
 });

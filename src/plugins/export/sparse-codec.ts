@@ -83,7 +83,7 @@ export function encodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): 
     outSpecs.push({ name: `${spec.name}/sparse_${encoding}`, shape: [where.length], dtype: 'int32' });
     outSpecs.push({ name: `${spec.name}/sparse_values`, shape: [nnz], dtype: 'float32' });
   }
-  return { specs: outSpecs, data: concat(chunks), weights };
+  return { specs: outSpecs, data: concatBytes(chunks), weights };
 }
 
 /** Decodes what {@link encodeWeights} made back into the original specs and dense data. */
@@ -122,10 +122,11 @@ export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuff
     chunks.push(new Uint8Array(values.buffer));
     specs.push({ name: w.name, shape: w.shape, dtype: 'float32' });
   }
-  return { specs, data: concat(chunks) };
+  return { specs, data: concatBytes(chunks) };
 }
 
-function concat(chunks: readonly Uint8Array[]): ArrayBuffer {
+/** The chunks, one after another, in a new buffer. */
+export function concatBytes(chunks: readonly Uint8Array[]): ArrayBuffer {
   const out = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
   let at = 0;
   for (const c of chunks) {

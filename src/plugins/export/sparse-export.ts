@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError, MoonModelError } from '../../core/errors';
-import { decodeWeights, encodedBytes, encodeWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
+import { concatBytes, decodeWeights, encodedBytes, encodeWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
 import { nodeBuiltin } from '../../core/node-builtins';
 import { fileHandler, isFileUrl } from './file-handler';
+import { requireOneOf } from '../../core/validate';
+import { convertDenseLayers, KERNEL_CHOICES, type KernelChoice, type NamedWeight } from '../sparse/sparse-conversion';
+import { compileSparseKernels } from '../sparse/kernel-module';
+import '../sparse/sparse-dense-layer'; // registers SparseDense with tf.serialization
 
 /** What the compact artifacts carry in `userDefinedMetadata`. */
 interface SparseMetadata {
@@ -59,8 +63,23 @@ export async function exportSparse(model: tf.LayersModel, destination: string | 
   });
 }
 
-/** Loads what {@link exportSparse} saved: an ordinary `tf.LayersModel` with the original weights. */
-export async function loadSparse(source: string | tf.io.IOHandler): Promise<tf.LayersModel> {
+/** Options of {@link loadSparse}. */
+export interface LoadSparseOptions {
+  /**
+   * How Dense layers run. 'dense' (default): as saved, an ordinary model whose kernels hold zeros (the one to
+   * fine-tune). 'sparse': every Dense layer whose kernel holds zeros becomes a `SparseDense` layer, which runs the
+   * compiled sparse kernels on cpu and wasm. 'auto': only those whose density is at most the current backend's
+   * crossover (`SPARSE_CROSSOVER_DENSITY`; none on webgl/webgpu), where they predict faster.
+   */
+  kernels?: KernelChoice;
+}
+
+/**
+ * Loads what {@link exportSparse} saved: a `tf.LayersModel` with the original weights, whose sparse Dense layers
+ * run as `SparseDense` layers if `options.kernels` asks for it (predictions equal to float32 rounding).
+ */
+export async function loadSparse(source: string | tf.io.IOHandler, options: LoadSparseOptions = {}): Promise<tf.LayersModel> {
+  const kernels = requireOneOf('loadSparse options.kernels', options.kernels ?? 'dense', KERNEL_CHOICES);
   const handler = handlerFor(source, false);
   if (handler.load === undefined) throw new MoonConfigError('the source handler cannot load (it has no load method)');
   const artifacts = await handler.load();
@@ -74,9 +93,35 @@ export async function loadSparse(source: string | tf.io.IOHandler): Promise<tf.L
   const decoded = decodeWeights(metadata.weights, joined(artifacts.weightData));
   const { [SPARSE_METADATA_KEY]: _dropped, ...otherMetadata } = artifacts.userDefinedMetadata ?? {};
   void _dropped;
+  let { specs, data } = decoded;
+  let modelTopology = artifacts.modelTopology;
+  if (kernels !== 'dense') {
+    modelTopology = JSON.parse(JSON.stringify(modelTopology)) as typeof modelTopology; // the topology is JSON; converted in a copy
+    const { weights } = convertDenseLayers(modelTopology, splitWeights(specs, data), kernels, tf.getBackend());
+    ({ specs, data } = joinWeights(weights));
+    await compileSparseKernels();
+  }
   return tf.loadLayersModel(
-    tf.io.fromMemory({ ...artifacts, weightSpecs: decoded.specs as tf.io.WeightsManifestEntry[], weightData: decoded.data, userDefinedMetadata: otherMetadata }),
+    tf.io.fromMemory({ ...artifacts, modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data, userDefinedMetadata: otherMetadata }),
   );
+}
+
+const bytesPerElement = (dtype: string): number => (dtype === 'bool' ? 1 : 4);
+
+/** Dense weight data cut into one piece per spec. */
+function splitWeights(specs: readonly WeightSpec[], data: ArrayBuffer): NamedWeight[] {
+  let offset = 0;
+  return specs.map((spec) => {
+    const bytes = spec.shape.reduce((p, d) => p * d, 1) * bytesPerElement(spec.dtype);
+    const piece = new Uint8Array(data, offset, bytes);
+    offset += bytes;
+    return { ...spec, data: piece };
+  });
+}
+
+/** The inverse of {@link splitWeights}. */
+function joinWeights(weights: readonly NamedWeight[]): { specs: WeightSpec[]; data: ArrayBuffer } {
+  return { specs: weights.map(({ name, shape, dtype }) => ({ name, shape, dtype })), data: concatBytes(weights.map((w) => w.data)) };
 }
 
 /** What {@link sizeReport} returns (bytes). */

@@ -1,0 +1,62 @@
+import { MoonConfigError } from '../../core/errors';
+import { SPARSE_KERNELS_WASM_BASE64 } from './kernel-binary.generated';
+
+/** The exports of the compiled kernels (kernels/sparse-dense.ts); every pointer is a byte address in the memory. */
+export interface SparseKernelExports {
+  transposeToFeatureMajor(x: number, batch: number, n: number, xT: number, stride: number): void;
+  transposeToBatchMajor(xT: number, n: number, stride: number, batch: number, x: number): void;
+  forwardGathered(
+    x: number, batch: number, inDim: number, vals: number, rows: number, colStarts: number, outDim: number,
+    bias: number, hasBias: number, relu: number, y: number,
+  ): void;
+  forwardTransposed(
+    xT: number, stride: number, batch: number, vals: number, rows: number, colStarts: number, outDim: number,
+    bias: number, hasBias: number, relu: number, y: number,
+  ): void;
+  inputGradientTransposed(dyT: number, stride: number, vals: number, rows: number, colStarts: number, outDim: number, inDim: number, dxT: number): void;
+  valuesGradient(xT: number, dyT: number, stride: number, rows: number, colStarts: number, outDim: number, dvals: number): void;
+}
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SparseKernelExports>();
+
+function kernelBytes(): Uint8Array<ArrayBuffer> {
+  // atob is global in browsers and in Node ≥ 16.
+  return Uint8Array.from(atob(SPARSE_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+}
+
+/**
+ * Compiles the kernel module ahead of its first use. `loadSparse` does it for you. Otherwise the first kernel call
+ * compiles it synchronously, which Node allows but a browser's main thread may refuse for a module of this size
+ * (about 4.6 KB): call `await compileSparseKernels()` once before using SparseDense layers built by hand.
+ */
+export async function compileSparseKernels(): Promise<void> {
+  compiled ??= await WebAssembly.compile(kernelBytes());
+}
+
+/** The kernels instantiated on `memory` (one instance per memory, made on first use). */
+export function kernelsOn(memory: WebAssembly.Memory): SparseKernelExports {
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    try {
+      compiled ??= new WebAssembly.Module(kernelBytes());
+    } catch (error) {
+      throw new MoonConfigError(
+        `the sparse kernels could not be compiled synchronously here (${(error as Error).message}): ` +
+          'call `await compileSparseKernels()` once before the first predict (loadSparse does it), or check that this engine runs WebAssembly SIMD',
+      );
+    }
+    kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SparseKernelExports;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+/** Whether this JavaScript engine runs WebAssembly SIMD (the kernels need it). */
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(kernelBytes());
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,82 @@
+import { compressColumns } from './column-layout';
+import { sparseKernelsServe } from './sparse-dense-op';
+
+/** How `loadSparse` runs Dense layers: 'dense' as saved, 'sparse' every one that holds zeros, 'auto' where faster. */
+export type KernelChoice = 'auto' | 'sparse' | 'dense';
+/** The accepted {@link KernelChoice} values. */
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'sparse', 'dense'];
+
+/**
+ * Per backend, the density (nonzeros / weights) up to which `kernels: 'auto'` makes a SparseDense layer, from the
+ * crossover `npm run bench:sparse` measured (docs/RESULTS.md): on wasm (XNNPACK dense) sparse breaks even at about
+ * 0.3 for batch 1 and 0.5 for batch 32; on cpu it was faster at every density measured, up to 0.9. Backends absent
+ * here (webgl, webgpu) keep Dense layers.
+ */
+export const SPARSE_CROSSOVER_DENSITY: Readonly<Record<string, number>> = Object.freeze({ wasm: 0.3, cpu: 0.9 });
+
+/** One named weight: its spec and its bytes. */
+export interface NamedWeight {
+  name: string;
+  shape: number[];
+  dtype: string;
+  data: Uint8Array;
+}
+
+/** A serialized layer as it appears in a model topology's `config.layers`. */
+interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+/** The layers of a Sequential or functional topology (the same objects, to edit in place). */
+function topologyLayers(topology: unknown): LayerJson[] {
+  const config = (topology as { config?: { layers?: unknown } } | undefined)?.config;
+  // Sequential topologies written by old Keras versions hold the list itself in `config`.
+  const layers = Array.isArray(config) ? config : config?.layers;
+  return Array.isArray(layers) ? (layers as LayerJson[]) : [];
+}
+
+/** Whether a Dense layer with this kernel density should become a SparseDense layer under `choice`. */
+export function convertsAtDensity(choice: KernelChoice, density: number, backendName: string): boolean {
+  if (choice === 'dense' || density >= 1) return false;
+  if (choice === 'sparse') return true;
+  return sparseKernelsServe(backendName) && density <= (SPARSE_CROSSOVER_DENSITY[backendName] ?? 0);
+}
+
+/**
+ * Rewrites a saved model so that its Dense layers run as SparseDense where `choice` says so: the layer's class and
+ * config change, and its `kernel` weight becomes `values`, `row_indices` and `column_starts` (compressed by
+ * column). Edits `topology` in place; returns the new weight list and the names of the converted layers.
+ */
+export function convertDenseLayers(
+  topology: unknown,
+  weights: readonly NamedWeight[],
+  choice: KernelChoice,
+  backendName: string,
+): { weights: NamedWeight[]; converted: string[] } {
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  const replaced = new Map<string, NamedWeight[]>();
+  const converted: string[] = [];
+  for (const layer of topologyLayers(topology)) {
+    const name = layer.config.name;
+    const kernel = byName.get(`${String(name)}/kernel`);
+    if (layer.class_name !== 'Dense' || kernel === undefined || kernel.shape.length !== 2 || kernel.dtype !== 'float32') continue;
+    if (layer.config.activation !== undefined && typeof layer.config.activation !== 'string') continue; // a custom activation object
+    const [inDim, units] = kernel.shape;
+    const layout = compressColumns(new Float32Array(kernel.data.slice().buffer), inDim, units);
+    if (!convertsAtDensity(choice, layout.values.length / (inDim * units), backendName)) continue;
+    const { name: _n, trainable, dtype, batch_input_shape, activation, use_bias } = layer.config;
+    void _n;
+    layer.class_name = 'SparseDense';
+    const config = { name, trainable, dtype, batch_input_shape, units, input_dim: inDim, nnz: layout.values.length, activation, use_bias };
+    layer.config = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+    const bytes = (a: Float32Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    replaced.set(kernel.name, [
+      { name: `${name}/values`, shape: [layout.values.length], dtype: 'float32', data: bytes(layout.values) },
+      { name: `${name}/row_indices`, shape: [layout.values.length], dtype: 'int32', data: bytes(layout.rowIndices) },
+      { name: `${name}/column_starts`, shape: [units + 1], dtype: 'int32', data: bytes(layout.columnStarts) },
+    ]);
+    converted.push(String(name));
+  }
+  return { weights: weights.flatMap((w) => replaced.get(w.name) ?? [w]), converted };
+}

@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError } from '../../core/errors';
+import { runOnBackend, type HeapCall } from './kernel-heap';
+
+/** Kernel names of the sparse × dense op and its two gradients (registered on cpu and wasm). */
+export const SPARSE_DENSE_KERNELS = {
+  forward: 'MoonSparseDense',
+  inputGradient: 'MoonSparseDenseInputGrad',
+  valuesGradient: 'MoonSparseDenseValuesGrad',
+} as const;
+
+/** The backends the compiled kernels are registered on. */
+export const SPARSE_KERNEL_BACKENDS = ['cpu', 'wasm'] as const;
+
+/** Activations the kernel applies itself; any other is applied after it by the layer. */
+export type FusedActivation = 'linear' | 'relu';
+
+/**
+ * A Dense kernel W [inDim, outDim] compressed by output column (CSC): column j holds the entries
+ * k ∈ [columnStarts[j], columnStarts[j + 1]) at rows rowIndices[k] with values[k], rows ascending.
+ */
+export interface CompressedColumns {
+  values: tf.Tensor1D;
+  rowIndices: tf.Tensor1D;
+  columnStarts: tf.Tensor1D;
+  inDim: number;
+}
+
+/** Below this batch the kernel gathers one dot product per output; from it on, it works on the transposed input (measured: the gathered form wins at batch 1 only). */
+const TRANSPOSE_FROM_BATCH = 2;
+const paddedBatch = (batch: number): number => (batch + 3) & ~3;
+
+type Kernel = tf.KernelConfig['kernelFunc'];
+
+const forward: Kernel = ({ inputs, attrs, backend }) => {
+  const { x, values, rowIndices, columnStarts, bias } = inputs as Record<string, tf.TensorInfo>;
+  const relu = (attrs as { activation: FusedActivation }).activation === 'relu' ? 1 : 0;
+  const [batch, inDim] = x.shape;
+  const outDim = columnStarts.shape[0] - 1;
+  const stride = paddedBatch(batch);
+  const transposed = batch >= TRANSPOSE_FROM_BATCH;
+  const call: HeapCall = {
+    inputs: bias === undefined ? [x, values, rowIndices, columnStarts] : [x, values, rowIndices, columnStarts, bias],
+    outputs: [{ shape: [batch, outDim] }],
+    scratchFloats: transposed ? [inDim * stride] : [],
+    run: (k, [xA, vA, rA, cA, bA], [yA], [xT]) => {
+      const hasBias = bias === undefined ? 0 : 1;
+      if (!transposed) return k.forwardGathered(xA, batch, inDim, vA, rA, cA, outDim, bA ?? 0, hasBias, relu, yA);
+      k.transposeToFeatureMajor(xA, batch, inDim, xT, stride);
+      k.forwardTransposed(xT, stride, batch, vA, rA, cA, outDim, bA ?? 0, hasBias, relu, yA);
+    },
+  };
+  return runOnBackend(call, backend as tf.KernelBackend)[0];
+};
+
+const inputGradient: Kernel = ({ inputs, attrs, backend }) => {
+  const { dy, values, rowIndices, columnStarts } = inputs as Record<string, tf.TensorInfo>;
+  const { inDim } = attrs as { inDim: number };
+  const [batch, outDim] = dy.shape;
+  const stride = paddedBatch(batch);
+  const call: HeapCall = {
+    inputs: [dy, values, rowIndices, columnStarts],
+    outputs: [{ shape: [batch, inDim] }],
+    scratchFloats: [outDim * stride, inDim * stride],
+    run: (k, [dyA, vA, rA, cA], [dxA], [dyT, dxT]) => {
+      k.transposeToFeatureMajor(dyA, batch, outDim, dyT, stride);
+      k.inputGradientTransposed(dyT, stride, vA, rA, cA, outDim, inDim, dxT);
+      k.transposeToBatchMajor(dxT, inDim, stride, batch, dxA);
+    },
+  };
+  return runOnBackend(call, backend as tf.KernelBackend)[0];
+};
+
+const valuesGradient: Kernel = ({ inputs, backend }) => {
+  const { x, dy, rowIndices, columnStarts } = inputs as Record<string, tf.TensorInfo>;
+  const [batch, inDim] = x.shape;
+  const outDim = dy.shape[1];
+  const stride = paddedBatch(batch);
+  const call: HeapCall = {
+    inputs: [x, dy, rowIndices, columnStarts],
+    outputs: [{ shape: [rowIndices.shape[0]] }],
+    scratchFloats: [inDim * stride, outDim * stride],
+    run: (k, [xA, dyA, rA, cA], [dvA], [xT, dyT]) => {
+      k.transposeToFeatureMajor(xA, batch, inDim, xT, stride);
+      k.transposeToFeatureMajor(dyA, batch, outDim, dyT, stride);
+      k.valuesGradient(xT, dyT, stride, rA, cA, outDim, dvA);
+    },
+  };
+  return runOnBackend(call, backend as tf.KernelBackend)[0];
+};
+
+let registered = false;
+
+/** Registers the compiled kernels on cpu and wasm and the op's gradient. Idempotent (TF.js throws on a repeat). */
+export function registerSparseKernels(): void {
+  if (registered) return;
+  registered = true;
+  const kernels: Array<[string, Kernel]> = [
+    [SPARSE_DENSE_KERNELS.forward, forward],
+    [SPARSE_DENSE_KERNELS.inputGradient, inputGradient],
+    [SPARSE_DENSE_KERNELS.valuesGradient, valuesGradient],
+  ];
+  for (const backendName of SPARSE_KERNEL_BACKENDS) {
+    for (const [kernelName, kernelFunc] of kernels) {
+      if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
+    }
+  }
+  if (tf.getGradient(SPARSE_DENSE_KERNELS.forward) === undefined) {
+    tf.registerGradient({
+      kernelName: SPARSE_DENSE_KERNELS.forward,
+      inputsToSave: ['x', 'values', 'rowIndices', 'columnStarts'],
+      outputsToSave: [true],
+      gradFunc: sparseDenseGradient,
+    });
+  }
+}
+
+function sparseDenseGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap): Record<string, () => tf.Tensor> {
+  const [x, values, rowIndices, columnStarts, y] = saved;
+  const upstream = dy as tf.Tensor2D;
+  // relu was fused: its gradient passes where the output is positive.
+  const dPre = (attrs as unknown as { activation: FusedActivation }).activation === 'relu' ? tf.mul(upstream, tf.step(y)) : upstream;
+  const inDim = x.shape[1]!;
+  return {
+    x: () => tf.engine().runKernel(SPARSE_DENSE_KERNELS.inputGradient, { dy: dPre, values, rowIndices, columnStarts }, { inDim }) as tf.Tensor,
+    values: () => tf.engine().runKernel(SPARSE_DENSE_KERNELS.valuesGradient, { x, dy: dPre, rowIndices, columnStarts }, {}) as tf.Tensor,
+    rowIndices: () => tf.zerosLike(rowIndices),
+    columnStarts: () => tf.zerosLike(columnStarts),
+    bias: () => tf.sum(dPre, 0),
+  };
+}
+
+/** Whether the compiled kernels serve the current backend. */
+export function sparseKernelsServe(backendName: string = tf.getBackend()): boolean {
+  return (SPARSE_KERNEL_BACKENDS as readonly string[]).includes(backendName);
+}
+
+/**
+ * y = act(x·W + bias) with W stored compressed by column: the compiled kernels on cpu and wasm (differentiable in
+ * x, the values and the bias); elsewhere (webgl, webgpu) W is rebuilt densely and multiplied, for inference.
+ * @param x [batch, inDim] float32.
+ * @param activation 'linear' or 'relu', applied inside the kernel.
+ */
+export function sparseDense(x: tf.Tensor2D, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation): tf.Tensor2D {
+  if (x.rank !== 2 || x.shape[1] !== weight.inDim) {
+    throw new MoonConfigError(`sparseDense: x must be [batch, ${weight.inDim}], got [${x.shape.join(', ')}]`);
+  }
+  if (!sparseKernelsServe()) return denseFallback(x, weight, bias, activation);
+  registerSparseKernels();
+  const inputs: tf.NamedTensorMap = { x, values: weight.values, rowIndices: weight.rowIndices, columnStarts: weight.columnStarts };
+  if (bias !== undefined) inputs.bias = bias;
+  return tf.engine().runKernel(SPARSE_DENSE_KERNELS.forward, inputs, { activation }) as tf.Tensor2D;
+}
+
+/** The same product through dense ops: W scattered back to [inDim, outDim] (no gradient: inference only). */
+function denseFallback(x: tf.Tensor2D, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation): tf.Tensor2D {
+  return tf.tidy(() => {
+    const outDim = weight.columnStarts.shape[0] - 1;
+    const nnz = weight.values.shape[0];
+    const positions = tf.range(0, nnz, 1, 'int32');
+    // The column of entry k is the number of column ends ≤ k.
+    // (webgpu returns searchSorted's 1-D result as [1, nnz]: flatten it.)
+    const columns = tf.searchSorted(weight.columnStarts.slice(1), positions, 'right').reshape([nnz]);
+    const dense = tf.scatterND(tf.stack([weight.rowIndices, columns], 1), weight.values, [weight.inDim, outDim]) as tf.Tensor2D;
+    const y = tf.matMul(x, dense);
+    const biased = bias === undefined ? y : tf.add(y, bias);
+    return (activation === 'relu' ? tf.relu(biased) : biased) as tf.Tensor2D;
+  });
+}
