@@ -18,7 +18,7 @@ export type {
 export { registerSparsifier, registerDistribution, registerDropCriterion, registerGrowCriterion, type Constructor } from './kit/registry';
 export { TOKENS } from './kit/tokens';
 export { BUILTIN_STRATEGIES } from './kit/builtins';
-export type { Sparsifier, MaskUpdateContext } from './plugins/sparsifiers/sparsifier';
+export type { Sparsifier, MaskUpdateContext, TieOrder } from './plugins/sparsifiers/sparsifier';
 export type { DropCriterion, GrowCriterion } from './plugins/sparsifiers/criteria';
 export { PruneAndGrowSparsifier } from './plugins/sparsifiers/prune-and-grow';
 export { RigLSparsifier } from './plugins/sparsifiers/rigl';
@@ -26,7 +26,7 @@ export { SETSparsifier } from './plugins/sparsifiers/set';
 export { StaticSparsifier } from './plugins/sparsifiers/static';
 export { MagnitudeDrop } from './plugins/sparsifiers/drop-criteria';
 export { GradientGrow, RandomGrow } from './plugins/sparsifiers/grow-criteria';
-export { topKMask, dropSmallestMagnitude, dropLowestScores, growLargestScores } from './plugins/sparsifiers/mask-ops';
+export { topKMask, dropSmallestMagnitude, dropLowestScores, growLargestScores, intoTieOrder, fromTieOrder } from './plugins/sparsifiers/mask-ops';
 export { topKMaskAsync } from './plugins/sparsifiers/device-top-k';
 export type { DensityDistribution, LayerShape } from './plugins/distributions/density-distribution';
 export { UniformDistribution } from './plugins/distributions/uniform';
@@ -44,12 +44,12 @@ export {
   type OodMetricValues, type MaskWarningEvent, type MaskPruneEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
 } from './core/events';
 export type {
-  OutputKind, OutputSource, MaskSchedule, DropFractionDecay, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,
+  OutputKind, OutputSource, MaskSchedule, DropFractionDecay, MaskUpdatePhase, DropRounding, TieBreak, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,
   LearningRateScheduleInput, PruneSchedule,
 } from './core/types';
 
 // Pure schedules.
-export { dropFractionAt, isMaskUpdateStep } from './plugins/schedules/drop-fraction';
+export { dropCountAt, dropFractionAt, isMaskUpdateStep } from './plugins/schedules/drop-fraction';
 export { learningRateMultiplier } from './plugins/schedules/learning-rate';
 export { isSnapshotBatch } from './plugins/schedules/snapshots';
 export { isPruneStep, prunedCount } from './plugins/schedules/pruning';
@@ -70,7 +70,7 @@ export {
   unknownScore, unknownScoreAsync, probabilitiesFrom, registerScore, scoreByName, scoreByNameAsync, scoreToken,
   type ScoreOptions, type ScoreName, type BuiltinScoreName, type Score, type AsyncScore, type ScoreForms, type ScoreContainer,
 } from './metrics/scores';
-export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass } from './metrics/ood-metrics';
+export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass, type RocPoints, type FprOptions } from './metrics/ood-metrics';
 export { expectedCalibrationError, expectedCalibrationErrorAsync, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
 export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
 
@@ -80,6 +80,7 @@ export { forwardEventsAsScalars } from './plugins/summaries/summary-series';
 
 // Models, export and backends.
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
+export { LOSS_VARIANTS, type LossVariant } from './plugins/moon/unknown-aware-loss';
 export { exportSparse, loadSparse, sizeReport, type SizeReport, type LoadSparseOptions } from './plugins/export/sparse-export';
 // Sparse inference: compiled WebAssembly SIMD kernels on cpu and wasm.
 export { SparseDense, type SparseDenseArgs } from './plugins/sparse/sparse-dense-layer';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, MoonConfigError, MoonModelError, type MoonEventMap, type MoonOptions } from '../src';
+import { createMoon, dropCountAt, dropFractionAt, isMaskUpdateStep, MoonConfigError, MoonModelError, type MoonEventMap, type MoonOptions } from '../src';
 import { mnistSubset } from './helpers/data';
 import { leakProbe } from './helpers/leak-probe';
 import { buildMlp, maskedKernels, expectExactMasks } from './helpers/models';
@@ -59,8 +59,13 @@ describe('presets', () => {
     const recommended = createMoon(base()).settings;
     const released = createMoon({ ...base(), preset: 'as-released' }).settings;
     const differing = (Object.keys(recommended) as (keyof typeof recommended)[]).filter((k) => JSON.stringify(recommended[k]) !== JSON.stringify(released[k]));
-    expect(differing.sort()).toEqual(['ece', 'mask', 'preset', 'randomMaskDpnum', 'voter']);
-    expect({ ...recommended.mask, endStep: 0, decayHorizon: 0 }).toEqual({ ...released.mask, endStep: 0, decayHorizon: 0 });
+    expect(differing.sort()).toEqual(['ece', 'mask', 'preset', 'randomMaskDpnum', 'roc', 'voter']);
+    expect([recommended.roc, released.roc]).toEqual(['full', 'thinned']);
+    const schedule = { endStep: 0, decayHorizon: 0, interval: 0, phase: '', dropRounding: '' };
+    expect({ ...recommended.mask, ...schedule }).toEqual({ ...released.mask, ...schedule });
+    expect([recommended.mask.interval, released.mask.interval]).toEqual([100, 80]);
+    expect([recommended.mask.phase, released.mask.phase]).toEqual(['run', 'epoch']);
+    expect([recommended.mask.dropRounding, released.mask.dropRounding]).toEqual(['floor', 'ceil']);
     expect([recommended.mask.endStep, released.mask.endStep]).toEqual([29325, 70 * 391]); // 75% of the steps vs 70 epochs
     expect([recommended.mask.decayHorizon, released.mask.decayHorizon]).toEqual([undefined, 70]);
     expect([recommended.voter!.rule, released.voter!.rule]).toEqual(['every-tenth', 'first-tenth']);
@@ -71,6 +76,27 @@ describe('presets', () => {
     expect(recommended.tuner).toEqual({ warmupEpochs: 5, epochs: 100, stepsPerEpoch: 391, initFactor: 64, alphaFinal: 1, ewmaMomentum: 0.05 });
     expect(recommended.voter!.firstEpoch).toBe(80);
     expect(recommended.lr).toEqual({ start: 1.2, end: 0.08, epochs: 100, stepsPerEpoch: 391, constantEpochs: 20 });
+  });
+
+  it("as-released replays the reference's CIFAR mask schedule: 284 updates at steps 80…320 of epochs 0–70, ceil(r·n) drops", () => {
+    // The reference's sparse run: epochs 0…100 (101) of 391 steps; updates where (epoch − 1) < 70 and train_step % 80 == 0.
+    const kit = createMoon({ ...base(), epochs: 101, preset: 'as-released' });
+    const updates: number[] = [];
+    for (let step = 1; step <= 101 * 391; step++) if (isMaskUpdateStep(step, kit.schedule)) updates.push(step);
+    expect(updates).toHaveLength(284);
+    expect(updates.slice(0, 5)).toEqual([80, 160, 240, 320, 391 + 80]);
+    expect(updates.at(-1)).toBe(70 * 391 + 320); // the last one in epoch 70
+    // The frozen rate r(69) = 0.3·(1 + cos(69π/70))/2 = 1.51e-4: ceil drops one weight where floor drops none
+    // (any layer with fewer than 6,621 active weights), and ceil(r·n) in the larger layers.
+    const r = 0.3 * (1 + Math.cos((69 * Math.PI) / 70)) / 2;
+    expect(dropFractionAt(updates[3], kit.schedule)).toBeCloseTo(r, 12);
+    expect(r).toBeCloseTo(1.51e-4, 6);
+    const activePerLayer = [173, 3686, 6620, 6621, 58982, 141558]; // sizes around the threshold and 90%-sparse VGG layers
+    expect(activePerLayer.map((n) => dropCountAt(updates[3], n, kit.schedule))).toEqual(activePerLayer.map((n) => Math.ceil(r * n)));
+    expect(activePerLayer.map((n) => dropCountAt(updates[3], n, kit.schedule))).toEqual([1, 1, 1, 2, 9, 22]);
+    const floorSchedule = { ...kit.schedule, dropRounding: 'floor' as const };
+    expect(activePerLayer.map((n) => dropCountAt(updates[3], n, floorSchedule))).toEqual([0, 0, 0, 1, 8, 21]);
+    kit.dispose();
   });
 
   it("as-released drops a random ~1% of the active weights at every step (the reference's hidden random mask)", async () => {

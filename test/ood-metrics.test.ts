@@ -77,3 +77,32 @@ describe('bad input to OOD metrics', () => {
     expect(() => aupr([1], [0], { positive: 'in' as never })).toThrow(/positive must be 'id' or 'ood'/);
   });
 });
+
+describe("FPR@95 on the thinned ROC curve (scikit-learn's drop_intermediate, the reference evaluator)", () => {
+  // 90 ID scores alone at the top, then 10 distinct scores each shared by one ID and one OOD sample (a collinear
+  // diagonal run), then 90 OOD scores. Expected values from scikit-learn 0.24's roc_curve code replayed in numpy
+  // (_binary_clf_curve, then np.diff(·, 2) thinning): 0.05 on the full curve, 0.10 on the thinned one.
+  const id = [...Array.from({ length: 90 }, (_, i) => 1000 - i), ...Array.from({ length: 10 }, (_, i) => 900 - i)];
+  const ood = [...Array.from({ length: 10 }, (_, i) => 900 - i), ...Array.from({ length: 90 }, (_, i) => 500 - i)];
+
+  it('differs from the full curve inside a long run of tied scores', () => {
+    expect(fprAtTpr(id, ood, 0.95)).toBeCloseTo(0.05, 12);
+    expect(fprAtTpr(id, ood, 0.95, { roc: 'thinned' })).toBeCloseTo(0.1, 12);
+    expect(oodMetrics(id, ood).fpr95).toBeCloseTo(0.05, 12);
+    expect(oodMetrics(id, ood, { roc: 'thinned' }).fpr95).toBeCloseTo(0.1, 12);
+    // AUROC is the same on both curves (thinning drops collinear points only).
+    expect(oodMetrics(id, ood, { roc: 'thinned' }).auroc).toBe(oodMetrics(id, ood).auroc);
+  });
+
+  it('agrees with the full curve where every point bends (alternating scores)', () => {
+    const idAlt = Array.from({ length: 40 }, (_, i) => 100 - 2 * i);
+    const oodAlt = Array.from({ length: 40 }, (_, i) => 99 - 2 * i);
+    expect(fprAtTpr(idAlt, oodAlt, 0.95, { roc: 'thinned' })).toBeCloseTo(0.925, 12);
+    expect(fprAtTpr(idAlt, oodAlt, 0.95)).toBeCloseTo(0.925, 12);
+  });
+
+  it('rejects an unknown curve name with a typed error', () => {
+    expect(() => fprAtTpr(id, ood, 0.95, { roc: 'thin' as never })).toThrow(MoonMetricError);
+    expect(() => oodMetrics(id, ood, { roc: 'thin' as never })).toThrow(/roc must be 'full' or 'thinned'/);
+  });
+});

@@ -71,3 +71,42 @@ describe('the masked optimizer wraps every common optimizer', () => {
     tf.dispose([xs, ys, saved[0].tensor, again[0].tensor, saved.find((w) => w.name === 'inner/iter')!.tensor]);
   });
 });
+
+describe('weightDecay (coupled L2, as SGD weight_decay)', () => {
+  /** One SGD step of one batch with a kit (static masks at 50%), returning the weights before and after. */
+  async function oneStep(weightDecay: number, sparsity: number): Promise<{ before: number[][]; after: number[][] }> {
+    const model = buildMlp(5);
+    const { xs, ys } = mnistSubset(2); // 20 samples: one batch
+    const kit = createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, seed: 2, sparsity, sparsifier: 'static', unknownAware: false, weightDecay });
+    const before = weightsOf(model);
+    model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.1)), loss: 'categoricalCrossentropy' });
+    await model.fit(xs, ys, { epochs: 1, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
+    const after = weightsOf(model);
+    tf.dispose([xs, ys]);
+    model.optimizer.dispose();
+    kit.dispose();
+    model.dispose();
+    return { before, after };
+  }
+
+  it.each([0.5, 0])('sparsity %s: each weight moves by −lr·λ·w more than without decay; masked weights stay 0', async (sparsity) => {
+    const lambda = 0.01;
+    const plain = await oneStep(0, sparsity);
+    const decayed = await oneStep(lambda, sparsity);
+    expect(decayed.before).toEqual(plain.before);
+    decayed.after.forEach((layer, l) =>
+      layer.forEach((w, i) => {
+        const w0 = plain.before[l][i];
+        if (plain.after[l][i] === 0 && w0 === 0) expect(w).toBe(0); // off the mask
+        else expect(w).toBeCloseTo(plain.after[l][i] - 0.1 * lambda * w0, 6);
+      }),
+    );
+  });
+
+  it('rejects a negative or non-numeric decay with a typed error', () => {
+    const model = buildMlp(1);
+    expect(() => createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, unknownAware: false, weightDecay: -1 })).toThrow(/weightDecay must be/);
+    expect(() => createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, unknownAware: false, weightDecay: '5e-4' as never })).toThrow(/weightDecay/);
+    model.dispose();
+  });
+});

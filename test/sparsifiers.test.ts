@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { dropSmallestMagnitude, growLargestScores, RigLSparsifier, SeededRandom, SETSparsifier, StaticSparsifier, topKMask } from '../src';
+import { randomTieOrder } from '../src/plugins/sparsifiers/mask-ops';
 
 const ctxFor = (weights: number[], mask: number[], gradient: number[] | undefined, dropCount: number) => ({
   layerName: 'l',
@@ -60,5 +61,56 @@ describe('built-in sparsifiers on a crafted layer', () => {
   it('static returns the mask unchanged', () => {
     const out = tf.tidy(() => new StaticSparsifier().updateMask(ctxFor(weights, mask, undefined, 2)));
     expect(Array.from(out.dataSync())).toEqual(mask);
+  });
+});
+
+describe('tie-breaking in drop and grow (mask.tieBreak)', () => {
+  // A 20×20 kernel, 40 active weights in the first rows, a zero gradient everywhere: every inactive position ties.
+  const size = 400;
+  const weights = Array.from({ length: size }, (_, i) => (i < 40 ? 1 + i / 100 : 0));
+  const mask = weights.map((w) => (w !== 0 ? 1 : 0));
+  const context = (tieOrder?: ReturnType<typeof randomTieOrder>) => ({
+    layerName: 'l', step: 1, weights: tf.tensor2d(weights, [20, 20]), mask: tf.tensor2d(mask, [20, 20]), gradient: tf.zeros([20, 20]),
+    active: 40, dropFraction: 0.25, dropCount: 10, random: new SeededRandom(1), tieOrder,
+  });
+  const grownPositions = async (updated: tf.Tensor): Promise<number[]> => {
+    const m = await updated.data();
+    return Array.from(m).flatMap((v, i) => (v === 1 && mask[i] === 0 ? [i] : []));
+  };
+
+  it("by 'index', RigL grows the first zero-gradient positions (the bias random tie-breaking removes)", async () => {
+    const updated = tf.tidy(() => new RigLSparsifier().updateMask(context()));
+    // The 10 smallest weights (positions 0–9) are dropped, then the lowest-index candidates, which are those same
+    // just-dropped positions: the update changes nothing.
+    expect(await grownPositions(updated)).toEqual([]);
+    expect(Array.from(await updated.data())).toEqual(mask);
+  });
+
+  it("by a seeded order: spread over the kernel, repeatable, and the same through tf.topk and the device selection", async () => {
+    const picks: number[][] = [];
+    for (const selection of ['top-k', 'device', 'top-k'] as const) {
+      const order = randomTieOrder(size, new SeededRandom(7));
+      const rigl = new RigLSparsifier();
+      rigl.selection = selection;
+      const updated = await rigl.updateMaskAsync(context(order));
+      expect(Array.from(await updated.data()).reduce((s, v) => s + v, 0)).toBe(40); // the count stays exact
+      picks.push(await grownPositions(updated));
+      tf.dispose([updated, order.forward, order.inverse]);
+    }
+    expect(picks[0].length).toBeGreaterThan(5);
+    expect(Math.max(...picks[0])).toBeGreaterThan(100); // not the first rows
+    expect(picks[1]).toEqual(picks[0]);
+    expect(picks[2]).toEqual(picks[0]);
+    const other = randomTieOrder(size, new SeededRandom(8));
+    const updated = tf.tidy(() => new RigLSparsifier().updateMask(context(other)));
+    expect(await grownPositions(updated)).not.toEqual(picks[0]); // another seed, another draw
+  });
+
+  it('a seeded order is a permutation with its inverse', async () => {
+    const { forward, inverse } = randomTieOrder(1000, new SeededRandom(3));
+    const [f, inv] = [await forward.data(), await inverse.data()];
+    expect(Array.from(f).sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    f.forEach((p, i) => expect(inv[p]).toBe(i));
+    tf.dispose([forward, inverse]);
   });
 });

@@ -99,3 +99,35 @@ describe('unknown-aware loss', () => {
     state.dispose();
   });
 });
+
+describe('opt-in loss variants', () => {
+  /** Per-sample softmax pieces in float64: h (CE over K+1), u (clamped), p(label). */
+  const pieces = logits.map((z, i) => {
+    const e = z.map(Math.exp);
+    const s = e.reduce((a, b) => a + b, 0);
+    const p = e.map((v) => v / s);
+    return { h: -Math.log(p[labels[i]]), u: Math.min(Math.max(p[K], 1e-7), 1 - 1e-7), py: p[labels[i]] };
+  });
+  const mean = (f: (x: (typeof pieces)[number]) => number) => pieces.reduce((s, x) => s + f(x), 0) / pieces.length;
+  const lossOf = (variant: 'abstention' | 'log-unknown', alpha: number): number => {
+    const state = new UnknownAwareState(0.05, new FitPhase());
+    state.alpha.assign(tf.scalar(alpha));
+    const value = tf.mean(unknownAwareLoss(K, 'logits', state, variant)(oneHot(K + 1), tf.tensor2d(logits))).dataSync()[0];
+    state.dispose();
+    return value;
+  };
+
+  it.each([0.5, 4])("'abstention' (DAC) at α = %p: (1 − u)·(−log(p_y / (1 − u))) − α·log(1 − u)", (alpha) => {
+    expect(lossOf('abstention', alpha)).toBeCloseTo(mean(({ u, py }) => (1 - u) * -Math.log(py / (1 - u)) - alpha * Math.log(1 - u)), 5);
+  });
+
+  it.each([0.5, 4])("'log-unknown' at α = %p: h + α·log(u)/(1 + α·u)", (alpha) => {
+    expect(lossOf('log-unknown', alpha)).toBeCloseTo(mean(({ h, u }) => h + (alpha * Math.log(u)) / (1 + alpha * u)), 5);
+  });
+
+  it('both are plain cross-entropy while α = 0 (warm-up)', () => {
+    const ce = mean(({ h }) => h);
+    expect(lossOf('abstention', 0)).toBeCloseTo(ce, 5);
+    expect(lossOf('log-unknown', 0)).toBeCloseTo(ce, 5);
+  });
+});

@@ -1,4 +1,5 @@
-import { MoonConfigError, MoonMetricError } from '../src';
+import * as tf from '@tensorflow/tfjs';
+import { createMoon, MoonConfigError, MoonMetricError } from '../src';
 import { rejectUnknownKeys, requireInteger, requireNumberIn, requireOneOf, requirePositive } from '../src/core/validate';
 
 describe('option checks (core/validate)', () => {
@@ -25,5 +26,16 @@ describe('option checks (core/validate)', () => {
     );
     expect(() => rejectUnknownKeys({ a: 1 }, ['a'], 'x')).not.toThrow();
     expect(() => rejectUnknownKeys(undefined, ['a'], 'x')).not.toThrow();
+  });
+});
+
+describe('lossVariant', () => {
+  it('is checked by name and reported in the settings', () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })] });
+    expect(() => createMoon({ model, numClasses: 2, epochs: 2, stepsPerEpoch: 1, lossVariant: 'dac' as never })).toThrow(/lossVariant must be 'released', 'abstention' or 'log-unknown'/);
+    const kit = createMoon({ model, numClasses: 2, epochs: 2, stepsPerEpoch: 1, sparsity: 0.5, lossVariant: 'abstention' });
+    expect(kit.settings.lossVariant).toBe('abstention');
+    kit.dispose();
+    model.dispose();
   });
 });

@@ -2,7 +2,9 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliError } from './cli-error';
-import { RUN_DEFAULTS, runId, type RunConfig, type RunResult } from './train';
+import { RUN_DEFAULTS, type RunConfig } from './run-config';
+import { normalizeConfig, runId } from './run-id';
+import type { RunResult } from './train';
 
 /** A benchmark matrix: `runs` entries over `defaults`; every array value (in either) expands into every combination. */
 export interface BenchConfig {
@@ -33,21 +35,27 @@ export function trainFlags(c: RunConfig): string[] {
   const flags = [
     '--dataset', c.dataset, '--model', c.model, '--method', c.method, '--sparsity', String(c.sparsity), '--moon', c.moon ? 'on' : 'off',
     '--epochs', String(c.epochs), '--seed', String(c.seed), '--batch-size', String(c.batchSize), '--lr', String(c.learningRate), '--preset', c.preset,
+    '--optimizer', c.optimizer, '--weight-decay', String(c.weightDecay), '--shuffle', c.shuffle, '--loss', c.lossVariant,
   ];
   if (c.trainLimit !== undefined) flags.push('--train-limit', String(c.trainLimit));
   if (c.testLimit !== undefined) flags.push('--test-limit', String(c.testLimit));
   if (c.dataDir !== undefined) flags.push('--data-dir', c.dataDir);
   if (c.kit !== undefined) flags.push('--kit', JSON.stringify(c.kit));
   if (c.variant !== undefined) flags.push('--variant', c.variant);
+  if (c.fromModel !== undefined) flags.push('--from-model', c.fromModel);
+  if (c.saveModel !== undefined) flags.push('--save-model', c.saveModel);
   return flags;
 }
 
-/** Ids of the runs already recorded in `results.jsonl`. */
+/**
+ * Ids of the runs already recorded in `results.jsonl`, recomputed from their configs (so a result recorded before a
+ * config field existed, or under an older id scheme, is not taken for a run of today's defaults).
+ */
 export function finishedRuns(out: string): Set<string> {
   const file = path.join(out, 'results.jsonl');
   if (!fs.existsSync(file)) return new Set();
   return new Set(
-    fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim()).map((line) => (JSON.parse(line) as { id: string }).id),
+    fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim()).map((line) => runId(normalizeConfig((JSON.parse(line) as RunResult).config))),
   );
 }
 

@@ -4,14 +4,14 @@
  * the results as Markdown tables and SVG figures. Uses only the library's public API.
  */
 import type * as Commander from 'commander';
-import { MoonError } from 'tfjs-moon';
+import { MoonError, type LossVariant } from 'tfjs-moon';
 import { BACKEND_CHOICES, type BackendChoice } from './backend';
 import { benchCommand } from './bench';
 import { CliError } from './cli-error';
 import { MODEL_NAMES, type ModelName } from './models';
 import { requireOptional } from './optional';
 import { reportCommand } from './report';
-import { METHODS, RUN_DEFAULTS, type Method, type RunConfig } from './train';
+import { METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './train';
 import { trainCommand } from './train-command';
 
 /** commander, loaded when the program is built (inside main's error handling: it is an optional peer). */
@@ -46,6 +46,11 @@ const positive = (value: string): number => {
   if (!Number.isFinite(n) || n <= 0) throw invalid('expected a positive number');
   return n;
 };
+const nonNegative = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw invalid('expected a number ≥ 0');
+  return n;
+};
 
 /** The `train` options, turned into a run configuration. */
 /** --prune as the kit's `prune` option (a `prune` given in --kit wins). */
@@ -64,6 +69,10 @@ interface TrainOptions {
   seed: number;
   batchSize: number;
   lr: number;
+  optimizer: OptimizerName;
+  weightDecay: number;
+  shuffle: ShuffleMode;
+  loss: LossVariant;
   preset: RunConfig['preset'];
   prune: 'off' | 'polynomial' | 'constant';
   fromModel?: string;
@@ -90,7 +99,7 @@ export function buildProgram(): Commander.Command {
   program
     .command('train')
     .description('train one configuration and report accuracy, ECE and OOD detection')
-    .addOption(new Option('--dataset <name>', 'in-distribution data').choices(['mnist6', 'fashion-mnist']).default('mnist6'))
+    .addOption(new Option('--dataset <name>', 'in-distribution data').choices(['mnist6', 'fashion-mnist']).default(RUN_DEFAULTS.dataset))
     .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES as string[]).default(RUN_DEFAULTS.model))
     .addOption(new Option('--method <name>', 'dense, or a sparsifier').choices(METHODS as string[]).default(RUN_DEFAULTS.method))
     .option('--sparsity <s>', 'fraction of zero weights, in [0, 1)', fraction, RUN_DEFAULTS.sparsity)
@@ -98,7 +107,11 @@ export function buildProgram(): Commander.Command {
     .option('--epochs <n>', 'epochs (MOON needs ≥ 2)', integer(1), RUN_DEFAULTS.epochs)
     .option('--seed <n>', 'seed of the splits, the initial weights and the masks', integer(0), RUN_DEFAULTS.seed)
     .option('--batch-size <n>', 'batch size', integer(1), RUN_DEFAULTS.batchSize)
-    .option('--lr <x>', 'initial learning rate of momentum SGD (scheduled ×1.2 → ×0.08)', positive, RUN_DEFAULTS.learningRate)
+    .option('--lr <x>', 'initial learning rate (scheduled ×1.2 → ×0.08)', positive, RUN_DEFAULTS.learningRate)
+    .addOption(new Option('--optimizer <name>', 'inner optimizer (momentum and nesterov: 0.9)').choices(OPTIMIZERS as string[]).default(RUN_DEFAULTS.optimizer))
+    .option('--weight-decay <x>', 'coupled L2 weight decay on every parameter (the reference: 5e-4; 0 for none)', nonNegative, RUN_DEFAULTS.weightDecay)
+    .addOption(new Option('--loss <variant>', 'the unknown-aware loss of --moon on: the reference\'s, or an opt-in variant (docs/method.md)').choices(['released', 'abstention', 'log-unknown']).default(RUN_DEFAULTS.lossVariant))
+    .addOption(new Option('--shuffle <mode>', 'order of the training set: a new seeded order every epoch, or one for the run').choices(SHUFFLE_MODES as string[]).default(RUN_DEFAULTS.shuffle))
     .addOption(new Option('--preset <name>', 'kit preset').choices(['recommended', 'as-released']).default(RUN_DEFAULTS.preset))
     .option('--train-limit <n>', 'train on a seeded subset of at most n images', integer(1))
     .option('--test-limit <n>', 'evaluate on at most n ID and n per-OOD-set images', integer(1))
@@ -116,6 +129,7 @@ export function buildProgram(): Commander.Command {
       const config: RunConfig = {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
+        optimizer: o.optimizer, weightDecay: o.weightDecay, shuffle: o.shuffle, lossVariant: o.loss,
         trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: withPrune(o.kit, o.prune), variant: o.variant,
         fromModel: o.fromModel, saveModel: o.saveModel,
       };

@@ -5,8 +5,10 @@ import type * as VegaLite from 'vega-lite';
 import { rocCurve } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { requireOptional } from './optional';
+import type { RunConfig } from './run-config';
 import type { RunResult } from './train';
 import { writeAtomic } from './write-atomic';
+import { extraTags, groupKey as configGroupKey, normalizeConfig } from './run-id';
 
 /** Runs that differ only by seed. */
 interface Group {
@@ -14,10 +16,10 @@ interface Group {
   runs: RunResult[];
 }
 
-const groupKey = (r: RunResult) => {
-  const c = r.config;
-  return `${c.dataset}|${c.model}|${c.method}|${c.method === 'dense' ? 0 : c.sparsity}|${c.moon ? 'moon' : 'base'}|${c.epochs}|${c.variant ?? ''}`;
-};
+/** Runs that differ only by seed share this key: every other field of the config. */
+const groupKey = (r: RunResult) => configGroupKey(r.config);
+
+const normalized = (r: RunResult): RunResult => ({ ...r, config: normalizeConfig(r.config) });
 
 /** The finished runs of a bench or train directory, with their samples when the per-run file is there. */
 export function loadRuns(dir: string): RunResult[] {
@@ -27,10 +29,10 @@ export function loadRuns(dir: string): RunResult[] {
     return fs.readFileSync(jsonl, 'utf8').split('\n').filter((l) => l.trim()).map((line) => {
       const summary = JSON.parse(line) as RunResult;
       const full = path.join(dir, 'runs', summary.id, 'results.json');
-      return fs.existsSync(full) ? (JSON.parse(fs.readFileSync(full, 'utf8')) as RunResult) : summary;
+      return normalized(fs.existsSync(full) ? (JSON.parse(fs.readFileSync(full, 'utf8')) as RunResult) : summary);
     });
   }
-  if (fs.existsSync(single)) return [JSON.parse(fs.readFileSync(single, 'utf8')) as RunResult];
+  if (fs.existsSync(single)) return [normalized(JSON.parse(fs.readFileSync(single, 'utf8')) as RunResult)];
   throw new CliError(`no results in ${dir}: expected results.jsonl (from bench) or results.json (from train)`, 2);
 }
 
@@ -54,7 +56,8 @@ function groups(results: readonly RunResult[]): Group[] {
 
 const label = (r: RunResult) =>
   `${r.config.model} ${r.config.method}${r.config.method === 'dense' ? '' : ` ${r.config.sparsity}`}${r.config.moon ? ' + MOON' : ''}` +
-  (r.config.variant ? ` [${r.config.variant}]` : '') + (r.config.epochs ? ` (${r.config.epochs} ep)` : '');
+  (r.config.variant ? ` [${r.config.variant}]` : '') + (r.config.epochs ? ` (${r.config.epochs} ep)` : '') +
+  extraTags(r.config).map((t) => ` ${t}`).join('');
 
 /** Mean ± std tables per dataset: accuracy, ECE and, per OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 (%). */
 export function summaryTables(results: readonly RunResult[]): string {
@@ -81,17 +84,45 @@ export function summaryTables(results: readonly RunResult[]): string {
   return sections.join('\n\n');
 }
 
-/** MOON minus its base run, paired by seed: Δ accuracy, Δ ECE and, per OOD set, Δ AUROC and Δ FPR@95 (points). */
+/** Two-sided 97.5% quantiles of Student's t for 1…30 degrees of freedom (then the normal's 1.96). */
+const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/**
+ * The paired-t 95% confidence interval of the mean of `differences`: mean ± t(0.975, n − 1) · s / √n. Undefined
+ * for fewer than two pairs (no spread to estimate).
+ */
+export function pairedInterval(differences: readonly number[]): { mean: number; low: number; high: number } | undefined {
+  const n = differences.length;
+  if (n < 2) return undefined;
+  const { mean, std } = meanStd(differences);
+  const half = (T_975[n - 2] ?? 1.96) * (std / Math.sqrt(n));
+  return { mean, low: mean - half, high: mean + half };
+}
+
+/** A paired difference in points: "mean [low, high]", marked ✱ when the 95% interval excludes 0. */
+function intervalText(differences: readonly number[]): string {
+  const points = differences.map((d) => 100 * d);
+  const ci = pairedInterval(points);
+  if (ci === undefined) return `${(points[0] ?? NaN).toFixed(2)} (one pair)`;
+  const excludesZero = ci.low > 0 || ci.high < 0;
+  return `${ci.mean.toFixed(2)} [${ci.low.toFixed(2)}, ${ci.high.toFixed(2)}]${excludesZero ? ' ✱' : ''}`;
+}
+
+/**
+ * MOON minus its base run, paired by seed: Δ accuracy, Δ ECE and, per OOD set, Δ AUROC and Δ FPR@95 (points), each
+ * as the mean and its paired-t 95% confidence interval over seeds; ✱ marks an interval that excludes 0.
+ */
 export function moonEffectTable(results: readonly RunResult[]): string {
   const byKey = new Map(results.map((r) => [`${groupKey(r)}|${r.config.seed}`, r]));
   const rows: string[][] = [];
   for (const g of groups(results.filter((r) => r.config.moon))) {
     // A MOON variant pairs with the plain base run of the same configuration and seed.
-    const baseKey = (m: RunResult) => `${groupKey({ ...m, config: { ...m.config, moon: false, variant: undefined } })}|${m.config.seed}`;
+    const baseConfig = (c: RunConfig): RunConfig => ({ ...c, moon: false, variant: undefined, ...(c.variant ? { kit: undefined } : {}) });
+    const baseKey = (m: RunResult) => `${groupKey({ ...m, config: baseConfig(m.config) })}|${m.config.seed}`;
     const pairs = g.runs.map((m) => [byKey.get(baseKey(m)), m] as const).filter((p) => p[0]);
     if (pairs.length === 0) continue;
     const oodNames = Object.keys(g.runs[0].metrics.ood);
-    const diff = (f: (r: RunResult) => number) => pm(pairs.map(([b, m]) => f(m) - f(b!)));
+    const diff = (f: (r: RunResult) => number) => intervalText(pairs.map(([b, m]) => f(m) - f(b!)));
     rows.push([
       `${g.runs[0].config.dataset}`,
       label(pairs[0][1]).replace(' + MOON', ''),
@@ -102,6 +133,31 @@ export function moonEffectTable(results: readonly RunResult[]): string {
     ]);
   }
   const header = ['dataset', 'base run', 'seed pairs', 'Δ accuracy', 'Δ ECE', 'Δ AUROC / Δ FPR@95 per OOD set'];
+  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+}
+
+/**
+ * What the unknown output does, per MOON configuration and OOD set: its mean probability on the ID test set and on
+ * the OOD set, and the AUROC of each score (MSP, energy, max-logit, known mass = 1 − p(unknown)), mean ± std (%).
+ */
+export function mechanismTable(results: readonly RunResult[]): string {
+  const rows: string[][] = [];
+  const scores = ['msp', 'energy', 'max-logit', 'known-mass'];
+  for (const g of groups(results.filter((r) => r.config.moon && r.metrics.unknownMass !== undefined))) {
+    for (const set of Object.keys(g.runs[0].metrics.ood)) {
+      rows.push([
+        g.runs[0].config.dataset,
+        label(g.runs[0]),
+        set,
+        String(g.runs.length),
+        pm(g.runs.map((r) => r.metrics.unknownMass!.id)),
+        pm(g.runs.map((r) => r.metrics.unknownMass!.ood[set] ?? NaN)),
+        ...scores.map((s) => pm(g.runs.map((r) => r.metrics.oodByScore?.[s]?.[set]?.auroc ?? NaN))),
+      ]);
+    }
+  }
+  if (rows.length === 0) return '(no MOON run recorded p(unknown): runs before this report version)';
+  const header = ['dataset', 'run', 'OOD set', 'seeds', 'p(unknown) ID', 'p(unknown) OOD', ...scores.map((s) => `AUROC ${s}`)];
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
@@ -118,7 +174,7 @@ function figureSpecs(results: readonly RunResult[]): Record<string, object> {
   const withSamples = results.filter((r) => r.samples && !r.config.variant); // the main runs, not investigation variants
   const moonRun = withSamples.find((r) => r.config.moon && r.config.method === 'rigl') ?? withSamples.find((r) => r.config.moon);
   if (!moonRun) return {};
-  const base = withSamples.find((r) => !r.config.moon && groupKey(r) === groupKey(moonRun).replace('|moon|', '|base|') && r.config.seed === moonRun.config.seed);
+  const base = withSamples.find((r) => !r.config.moon && groupKey(r) === groupKey({ ...moonRun, config: { ...moonRun.config, moon: false } }) && r.config.seed === moonRun.config.seed);
   const pair = [base, moonRun].filter((r): r is RunResult => r !== undefined);
   const name = (r: RunResult) => (r.config.moon ? `${r.config.method} + MOON` : r.config.method);
   const roc = pair.flatMap((r) => Object.entries(r.samples.ood).flatMap(([ood, scores]) => rocPoints(r.samples.id, scores).map((p) => ({ ...p, run: name(r), ood }))));
@@ -199,9 +255,13 @@ export async function reportCommand(dir: string, quiet = false): Promise<{ markd
     '',
     summaryTables(results),
     '',
-    '## MOON minus its base run (paired by seed; points)',
+    '## MOON minus its base run (paired by seed; points, mean [95% paired-t interval]; ✱: the interval excludes 0)',
     '',
     moonEffectTable(results),
+    '',
+    '## The unknown output: mean p(unknown) (%) and AUROC by score',
+    '',
+    mechanismTable(results),
     '',
     '## Figures',
     '',

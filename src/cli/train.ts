@@ -1,45 +1,34 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, mspScoreAsync, oodMetrics, SeededRandom, type MoonKit, type MoonOptions, type OodMetrics, type Preset,
+  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, mspScoreAsync, oodMetrics, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
 import { buildModel, inputShapeOf, type ModelName } from './models';
+import { type OptimizerName, type RunConfig } from './run-config';
+import { runId } from './run-id';
 
-/** The training methods: dense, or a sparsifier. */
-export type Method = 'dense' | 'rigl' | 'set' | 'static';
-export const METHODS: readonly Method[] = ['dense', 'rigl', 'set', 'static'];
+export { METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './run-config';
+export { runId } from './run-id';
 
-/** One training run. */
-export interface RunConfig {
-  dataset: 'mnist6' | 'fashion-mnist';
-  model: ModelName;
-  method: Method;
-  /** Ignored (0) for `dense`. */
-  sparsity: number;
-  moon: boolean;
-  epochs: number;
-  seed: number;
-  batchSize: number;
-  /** Initial learning rate of momentum SGD (0.9); the kit's schedule multiplies it (1.2 → 0.08). */
-  learningRate: number;
-  preset: Preset;
-  trainLimit?: number;
-  testLimit?: number;
-  dataDir?: string;
-  /** Extra createMoon options for experiments (tuner, voter, lr, mask, randomMaskDpnum), merged over the defaults. */
-  kit?: Pick<MoonOptions, 'tuner' | 'voter' | 'lr' | 'mask' | 'randomMaskDpnum' | 'prune'>;
-  /** A saved model (a `saveModel` directory) to start from instead of a fresh one: fine-tuning. */
-  fromModel?: string;
-  /** Where to save the trained model (compact sparse format, `exportSparse`). */
-  saveModel?: string;
-  /** A name for a run with `kit` options, part of its id (e.g. `alpha0.1`). */
-  variant?: string;
+/** The inner optimizer of a run. */
+export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
+  if (name === 'sgd') return tf.train.sgd(learningRate);
+  if (name === 'adam') return tf.train.adam(learningRate);
+  return tf.train.momentum(learningRate, 0.9, name === 'nesterov');
 }
 
-/** Defaults of a run, for the command line and bench configs. */
-export const RUN_DEFAULTS = { model: 'mlp', method: 'rigl', sparsity: 0.9, moon: true, epochs: 10, seed: 1, batchSize: 64, learningRate: 0.05, preset: 'recommended' } as const;
+/** The order of the training set in epoch `epoch` of a run seeded `seed`: a Fisher–Yates shuffle, the same on every backend. */
+export function epochOrder(count: number, seed: number, epoch: number): Int32Array {
+  const random = new SeededRandom(seed * 100_003 + epoch + 1);
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
 
 /** What one run produced. */
 export interface RunResult {
@@ -52,7 +41,12 @@ export interface RunResult {
     /** Argmax over the K known outputs. */
     accuracyKnown: number;
     ece: number;
+    /** OOD metrics of the MSP score (the reference's), per OOD set. */
     ood: Record<string, OodMetrics>;
+    /** OOD metrics of every score (msp, energy, max-logit and, for MOON, known-mass = 1 − p(unknown)), per OOD set. */
+    oodByScore?: Record<string, Record<string, OodMetrics>>;
+    /** MOON runs: the mean probability of the unknown output on the ID test set and on each OOD set. */
+    unknownMass?: { id: number; ood: Record<string, number> };
   };
   density: { global: number; layers: { name: string; shape: readonly number[]; density: number }[] };
   history: { loss: number[]; acc: number[]; alpha: number[] };
@@ -83,13 +77,6 @@ async function startingModel(dir: string, k: number, unknownAware: boolean): Pro
   }
   if (width !== (unknownAware ? k + 1 : k)) throw new CliError(`--from-model ${dir}: the model has ${width} outputs, expected ${k}${unknownAware ? ` or ${k + 1}` : ''}`, 2);
   return model;
-}
-
-/** A short, stable name for a run's configuration. */
-export function runId(c: Pick<RunConfig, 'dataset' | 'model' | 'method' | 'sparsity' | 'moon' | 'seed' | 'epochs' | 'variant' | 'fromModel'>): string {
-  const sparsity = c.method === 'dense' ? 'dense' : `s${c.sparsity}`;
-  const variant = `${c.fromModel ? '_finetuned' : ''}${c.variant ? `_${c.variant}` : ''}`;
-  return `${c.dataset}_${c.model}_${c.method}_${sparsity}_${c.moon ? 'moon' : 'base'}${variant}_e${c.epochs}_seed${c.seed}`;
 }
 
 /** Tensors of an image set in the model's input layout. */
@@ -127,6 +114,8 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
     unknownAware: config.moon, sparsity: dense ? 0 : config.sparsity, sparsifier: dense ? 'static' : config.method,
     // The baseline trains with the same learning-rate schedule as MOON, so that the comparison isolates MOON.
     lr: true,
+    weightDecay: config.weightDecay,
+    lossVariant: config.lossVariant,
     ...config.kit,
     // A trained model keeps its largest weights (random masks would zero them at random).
     ...(config.fromModel ? { mask: { init: 'magnitude' as const, ...config.kit?.mask } } : {}),
@@ -138,7 +127,7 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const x = inputs(experiment.train, config.model);
   const yK = tf.tidy(() => tf.oneHot(tf.tensor1d(experiment.train.labels, 'int32'), k).toFloat() as tf.Tensor2D);
   const y = kit.labels(yK);
-  model.compile({ optimizer: kit.optimizer(tf.train.momentum(config.learningRate, 0.9)), loss: kit.loss, metrics: ['accuracy'] });
+  model.compile({ optimizer: kit.optimizer(makeOptimizer(config.optimizer, config.learningRate)), loss: kit.loss, metrics: ['accuracy'] });
   const started = Date.now();
   const history = { loss: [] as number[], acc: [] as number[] };
   // A tf.Callback subclass gets the raw logs (scalar tensors): reading them once per epoch, not per batch,
@@ -156,7 +145,18 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
       hooks.onEpoch?.({ epoch, loss, acc, alpha: alpha.at(-1), density: kit.density, seconds: (Date.now() - started) / 1000 });
     }
   })();
-  await model.fit(x, y, { epochs: config.epochs, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, progress] });
+  const callbacks = [...kit.callbacks, progress];
+  if (config.shuffle === 'once') {
+    await model.fit(x, y, { epochs: config.epochs, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks });
+  } else {
+    // One fit per epoch on that epoch's seeded order (fit's own shuffle is not seeded, so runs would not repeat).
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const order = tf.tensor1d(epochOrder(experiment.train.count, config.seed, epoch), 'int32');
+      const [xe, ye] = [tf.gather(x, order), tf.gather(y, order)];
+      await model.fit(xe, ye, { epochs: epoch + 1, initialEpoch: epoch, batchSize: config.batchSize, shuffle: false, verbose: 0, callbacks });
+      tf.dispose([order, xe, ye]);
+    }
+  }
   if (kit.settings.voter) await kit.finalize(x, { refreshBatchNorm: true }); // the voted weights, BatchNorm re-estimated
   const seconds = (Date.now() - started) / 1000;
   if (config.saveModel) await exportSparse(model, `file://${config.saveModel}`);
@@ -182,12 +182,21 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
     id: picks.map((i) => round(idScores[i])), ood: {},
     confidence: picks.map((i) => round(confidence[i])), correct: picks.map((i) => correct[i]),
   };
+  // Every score, to see whether the unknown output itself separates the sets (the mechanism MOON relies on).
+  const scoreNames: ScoreName[] = ['msp', 'energy', 'max-logit', ...(config.moon ? (['known-mass'] as const) : [])];
+  const allScores = async (out: tf.Tensor) => Object.fromEntries(await Promise.all(scoreNames.map(async (s) => [s, await scoreByNameAsync(s)(out, kit)] as const)));
+  const idAll = await allScores(idOut);
+  const meanUnknown = (knownMass: Float32Array) => round(1 - knownMass.reduce((s, v) => s + v, 0) / knownMass.length);
+  metrics.oodByScore = Object.fromEntries(scoreNames.map((s) => [s, {}]));
+  if (config.moon) metrics.unknownMass = { id: meanUnknown(idAll['known-mass']), ood: {} };
   for (const { name, set } of experiment.ood) {
     const out = predict(set);
-    const scores = await mspScoreAsync(out, kit);
+    const oodAll = await allScores(out);
     out.dispose();
-    metrics.ood[name] = oodMetrics(idScores, scores);
-    samples.ood[name] = subsample(set.count, 2000, config.seed + 1).map((i) => round(scores[i]));
+    for (const s of scoreNames) metrics.oodByScore[s][name] = oodMetrics(idAll[s], oodAll[s], { roc: kit.settings.roc });
+    metrics.ood[name] = metrics.oodByScore.msp[name];
+    if (metrics.unknownMass) metrics.unknownMass.ood[name] = meanUnknown(oodAll['known-mass']);
+    samples.ood[name] = subsample(set.count, 2000, config.seed + 1).map((i) => round(oodAll.msp[i]));
   }
   const result: RunResult = {
     id: runId(config),

@@ -2,8 +2,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { MoonConfigError } from '../core/errors';
 import { rejectUnknownKeys as rejectKeysOutside, requireInteger, requireNumberIn, requireOneOf } from '../core/validate';
-import type { DropFractionDecay, OutputKind, SnapshotRule } from '../core/types';
+import type { DropFractionDecay, DropRounding, MaskUpdatePhase, OutputKind, SnapshotRule, TieBreak } from '../core/types';
 import type { LayerSparsityTargets, MaskInit } from '../plugins/masks/initial-masks';
+import type { LossVariant } from '../plugins/moon/unknown-aware-loss';
 import type { PresetDefaults } from './presets';
 
 /** A layer as seen by the `denseLayers` predicate. */
@@ -51,6 +52,19 @@ export interface MaskOptions {
    * 70 epochs), which freezes the fraction at 1.5e-4 after 70 steps.
    */
   decayHorizon?: number;
+  /**
+   * 'run' (default): the interval counts over the whole run. 'epoch': it restarts every epoch (an update at every
+   * interval-th step of each epoch, the reference's `train_step % interval`; the `as-released` preset).
+   */
+  phase?: MaskUpdatePhase;
+  /** 'floor' (default, RigL) or 'ceil' (sparselearning's `ceil(r·n)`; the `as-released` preset) drop counts. */
+  dropRounding?: DropRounding;
+  /**
+   * How RigL/SET (any prune-and-grow sparsifier) break equal scores when they drop and grow: 'random' (default; a
+   * seeded order, identical on every backend) or 'index' (the lowest position first, `tf.topk`'s rule). Zero
+   * gradients tie often (dead ReLUs, blank border pixels): by index RigL would always grow the first of them.
+   */
+  tieBreak?: TieBreak;
 }
 
 /**
@@ -164,6 +178,18 @@ export interface MoonOptions {
    */
   randomMaskDpnum?: number;
   /**
+   * L2 weight decay, coupled as in SGD's `weight_decay` (the reference trains with 5e-4 on every parameter): each
+   * step adds weightDecay · w to every gradient before the masks and the inner optimizer see it, so it is masked
+   * like the gradient and goes through momentum or Adam's moments (not AdamW's decoupled decay). Default 0.
+   */
+  weightDecay?: number;
+  /**
+   * The unknown-aware loss once α is set: 'released' (default; the reference code's weighted cross-entropy),
+   * 'abstention' (the deep abstaining classifier's loss) or 'log-unknown' (the reference's commented-out
+   * alternative). docs/method.md gives the formulas; only 'released' is what the reference trained with.
+   */
+  lossVariant?: LossVariant;
+  /**
    * Resume from a checkpoint written by `kit.checkpoint(dir)` or `kit.checkpointCallback(…)`: a checkpoint directory,
    * or a directory of them (the newest is taken). Restores the model's weights, the masks, α and the tuner, the
    * voter's average, the random state and (at the next fit's start) the optimizer's step and slots. Fit on with
@@ -185,9 +211,9 @@ export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLa
 export const OPTION_KEYS = {
   createMoon: [
     'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
-    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune',
+    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune', 'weightDecay', 'lossVariant',
   ],
-  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity'],
+  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity', 'phase', 'dropRounding', 'tieBreak'],
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
   lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
   voter: ['epochs', 'rule'],
@@ -239,8 +265,11 @@ export function resolveMaskOptions(
   if (layerSparsity !== undefined && typeof layerSparsity !== 'function' && (typeof layerSparsity !== 'object' || layerSparsity === null || Array.isArray(layerSparsity))) {
     throw new MoonConfigError(`mask.layerSparsity must be an object of layer name → sparsity, or a function of the layer, got ${typeof layerSparsity}`);
   }
+  const phase = requireOneOf('mask.phase', m.phase ?? defaults.phase, ['run', 'epoch'] as const);
+  const dropRounding = requireOneOf('mask.dropRounding', m.dropRounding ?? defaults.dropRounding, ['floor', 'ceil'] as const);
+  const tieBreak = requireOneOf('mask.tieBreak', m.tieBreak ?? 'random', ['random', 'index'] as const);
   return {
     interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? defaults.firstLayerDense, decayHorizon,
-    init, initGiven: m.init !== undefined, layerSparsity,
+    init, initGiven: m.init !== undefined, layerSparsity, phase, dropRounding, tieBreak,
   };
 }

@@ -1,5 +1,6 @@
 import type { SnapshotRule } from '../core/types';
 import type { EceOptions } from '../metrics/calibration';
+import type { RocPoints } from '../metrics/ood-metrics';
 import type { Preset } from './options';
 
 /**
@@ -26,6 +27,8 @@ export interface PresetDefaults {
     /** Steps over which the drop fraction decays; null: endStep − startStep. */
     readonly decayHorizon: number | null;
     readonly firstLayerDense: boolean;
+    readonly phase: 'run' | 'epoch';
+    readonly dropRounding: 'floor' | 'ceil';
   };
   readonly tuner: {
     /** Warm-up epochs as a fraction of the run (at least 1, less than the run). */
@@ -43,6 +46,8 @@ export interface PresetDefaults {
   readonly randomMaskDpnum: number;
   /** ECE defaults for `kit.monitor(…)`. */
   readonly ece: EceOptions;
+  /** The ROC points FPR@95 is read from in `kit.monitor(…)` and the command line. */
+  readonly roc: RocPoints;
 }
 
 const RECOMMENDED: PresetDefaults = {
@@ -50,12 +55,13 @@ const RECOMMENDED: PresetDefaults = {
   sparsifier: 'rigl',
   distribution: 'erk',
   unknownAware: true,
-  mask: { interval: 100, startStep: 0, endFraction: 0.75, endInWholeEpochs: false, dropFraction: 0.3, decay: 'cosine', decayHorizon: null, firstLayerDense: false },
+  mask: { interval: 100, startStep: 0, endFraction: 0.75, endInWholeEpochs: false, dropFraction: 0.3, decay: 'cosine', decayHorizon: null, firstLayerDense: false, phase: 'run', dropRounding: 'floor' },
   tuner: { warmupFraction: 0.05, initFactor: 64, alphaFinal: 1, ewmaMomentum: 0.05 },
   lr: { startMultiplier: 1.2, endMultiplier: 0.08 },
   voter: { epochsFraction: 0.2, rule: 'every-tenth' },
   randomMaskDpnum: 0,
   ece: { variant: 'guo', bins: 15 },
+  roc: 'full',
 };
 
 /**
@@ -66,11 +72,13 @@ export const PRESET_DEFAULTS: Readonly<Record<Preset, PresetDefaults>> = deepFre
   recommended: RECOMMENDED,
   'as-released': {
     ...RECOMMENDED,
-    // The reference stops updates after round(0.7·E) whole epochs and decays over 70 *steps* (a unit mix-up).
-    mask: { ...RECOMMENDED.mask, endFraction: 0.7, endInWholeEpochs: true, decayHorizon: 70 },
+    // The reference updates at every 80th step of each epoch (train_step % 80), stops after round(0.7·E) whole
+    // epochs, decays over 70 *steps* (a unit mix-up) and drops ceil(r·n) weights.
+    mask: { ...RECOMMENDED.mask, interval: 80, phase: 'epoch', dropRounding: 'ceil', endFraction: 0.7, endInWholeEpochs: true, decayHorizon: 70 },
     voter: { ...RECOMMENDED.voter, rule: 'first-tenth' },
     randomMaskDpnum: 100,
     ece: { variant: 'reference', bins: 10 },
+    roc: 'thinned',
   },
 });
 

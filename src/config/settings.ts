@@ -1,7 +1,9 @@
-import type { LearningRateSchedule, PruneSchedule, TunerSettings, VoterSettings } from '../core/types';
+import type { LearningRateSchedule, MaskSchedule, PruneSchedule, TunerSettings, VoterSettings } from '../core/types';
 import { MoonConfigError } from '../core/errors';
 import { requireInteger, requireNumberIn, requireOneOf, requirePositive } from '../core/validate';
 import type { EceOptions } from '../metrics/calibration';
+import type { RocPoints } from '../metrics/ood-metrics';
+import { LOSS_VARIANTS, type LossVariant } from '../plugins/moon/unknown-aware-loss';
 import { defaultEndStep, epochsFraction, PRESET_DEFAULTS, type PresetDefaults } from './presets';
 import { rejectUnknownKeys, resolveMaskOptions, type MoonOptions, type Preset, type SparsifierChoice, type ResolvedMaskOptions } from './options';
 
@@ -22,10 +24,22 @@ export interface MoonSettings {
   readonly lr: LearningRateSchedule | undefined;
   readonly voter: VoterSettings | undefined;
   readonly randomMaskDpnum: number;
+  /** Coupled L2 weight decay added to the gradients (0: none). */
+  readonly weightDecay: number;
+  /** The unknown-aware loss (unknown-aware kits; 'released' otherwise unused). */
+  readonly lossVariant: LossVariant;
   /** Gradual magnitude pruning, or undefined when off. */
   readonly prune: PruneSchedule | undefined;
   /** ECE defaults for `kit.monitor(…)`: 15 Guo bins, or the reference's 10 with `as-released`. */
   readonly ece: EceOptions;
+  /** Where FPR@95 is read for `kit.monitor(…)`: the full ROC curve, or the reference's thinned one (`as-released`). */
+  readonly roc: RocPoints;
+}
+
+/** The mask-update schedule of resolved settings (what the updater, the kit and checkpoints read). */
+export function maskScheduleOf(settings: Pick<MoonSettings, 'mask' | 'stepsPerEpoch'>): MaskSchedule {
+  const { interval, startStep, endStep, dropFraction, decay, decayHorizon, phase, dropRounding } = settings.mask;
+  return { interval, startStep, endStep, dropFraction, decay, decayHorizon, phase, stepsPerEpoch: settings.stepsPerEpoch, dropRounding };
 }
 
 /** Resolves and cross-checks every option; throws a typed error before anything is built. */
@@ -68,8 +82,11 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
     lr: resolveLearningRate(options, p, unknownAware, epochs, stepsPerEpoch, averagingEpochs),
     voter: voterOn ? { firstEpoch: epochs - averagingEpochs, rule: resolveRule(options, p.voter.rule), stepsPerEpoch } : undefined,
     randomMaskDpnum: resolveDpnum(options, p.randomMaskDpnum),
+    lossVariant: requireOneOf('lossVariant', options.lossVariant ?? 'released', LOSS_VARIANTS),
+    weightDecay: requireNumberIn('weightDecay', options.weightDecay ?? 0, 0, 1, false, 'an L2 coefficient such as 5e-4'),
     prune,
     ece: p.ece,
+    roc: p.roc,
   };
 }
 

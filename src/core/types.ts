@@ -41,7 +41,24 @@ export interface MaskSchedule {
    * the horizon the fraction stays at its value one step before it (the reference code's CosineDecay).
    */
   readonly decayHorizon?: number;
+  /**
+   * 'run' (default): updates at startStep + interval, + 2·interval, … over the whole run. 'epoch': the count
+   * restarts every epoch, an update at every interval-th step of an epoch (the reference's `train_step % interval`).
+   */
+  readonly phase?: MaskUpdatePhase;
+  /** Optimizer steps per epoch; needed by phase 'epoch'. */
+  readonly stepsPerEpoch?: number;
+  /** How dropFraction × active becomes a count: 'floor' (default, RigL) or 'ceil' (sparselearning, the reference). */
+  readonly dropRounding?: DropRounding;
 }
+
+/** How a mask update breaks equal scores: at random (seeded, the same on every backend) or by position. */
+export type TieBreak = 'random' | 'index';
+
+/** Whether the mask-update interval counts over the run or restarts every epoch. */
+export type MaskUpdatePhase = 'run' | 'epoch';
+/** How a drop fraction of the active weights becomes a number of weights. */
+export type DropRounding = 'floor' | 'ceil';
 
 /** The auto-tuner's settings, every default filled in. */
 export interface TunerSettings {

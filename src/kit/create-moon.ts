@@ -7,7 +7,7 @@ import { MaskUpdaterCallback } from '../callbacks/mask-updater-callback';
 import { NanGuardCallback } from '../callbacks/nan-guard';
 import { SnapshotVoterCallback } from '../callbacks/snapshot-voter';
 import type { MoonOptions } from '../config/options';
-import { resolveSettings, type MoonSettings } from '../config/settings';
+import { maskScheduleOf, resolveSettings, type MoonSettings } from '../config/settings';
 import { MoonConfigError } from '../core/errors';
 import type { MoonEventBus } from '../core/events';
 import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
@@ -104,8 +104,7 @@ function assembleKit(
   const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, strategies.distribution, random, events));
   masks.applyToWeights();
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
-  const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
-  const updater = new MaskUpdater(masks, strategies.sparsifier, { interval, startStep, endStep, dropFraction, decay, decayHorizon }, random, events);
+  const updater = new MaskUpdater(masks, strategies.sparsifier, maskScheduleOf(settings), random, events, settings.mask.tieBreak);
   const phase = new FitPhase();
   const lossWatch = new NonFiniteLossWatch();
   const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;
@@ -129,7 +128,7 @@ function assembleKit(
   return new MoonKit({
     id, model, settings, output, container, events, masks, updater, phase, lossWatch, lossState, alphaSchedule, weightAverage, weightDrop,
     callbacks, checkpointParts,
-    loss: lossState ? unknownAwareLoss(k, output.kind, lossState) : crossEntropyLoss(output.kind),
+    loss: lossState ? unknownAwareLoss(k, output.kind, lossState, settings.lossVariant) : crossEntropyLoss(output.kind),
     resumeEpoch: resume?.nextEpoch ?? 0,
   });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { CheckpointCallback, type CheckpointOptions } from '../callbacks/checkpoint-callback';
 import { ReliabilityMonitor, type ReliabilityMonitorOptions } from '../callbacks/reliability-monitor';
-import type { MoonSettings } from '../config/settings';
+import { maskScheduleOf, type MoonSettings } from '../config/settings';
 import { MoonConfigError, MoonOptimizerError } from '../core/errors';
 import type { LayerMaskInfo, MoonEventBus } from '../core/events';
 import type { FinalizeData, MaskSchedule, OutputKind } from '../core/types';
@@ -95,8 +95,7 @@ export class MoonKit {
     this.seed = settings.seed;
     this.sparsity = settings.sparsity;
     this.settings = settings;
-    const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
-    this.schedule = { interval, startStep, endStep, dropFraction, decay, decayHorizon };
+    this.schedule = maskScheduleOf(settings);
     this.outputKind = output.kind;
     this.output = output.index;
     this.events = parts.events;
@@ -139,6 +138,7 @@ export class MoonKit {
       requiresCallbacks: updater.changesMasks || settings.unknownAware || settings.lr !== undefined || settings.prune !== undefined,
       // Dense training (sparsity 0, masks that never change) steps the inner optimizer as a plain fit would.
       passThrough: settings.sparsity === 0 && !updater.changesMasks && weightDrop === undefined,
+      weightDecay: settings.weightDecay,
       beforeStep: weightDrop ? () => weightDrop.beforeStep() : undefined,
     });
   }
@@ -173,7 +173,7 @@ export class MoonKit {
   monitor(options: Omit<ReliabilityMonitorOptions, 'numClasses'> & { numClasses?: number }): ReliabilityMonitor {
     const score = this.scoreFromContainer(options?.score);
     return new ReliabilityMonitor({
-      numClasses: this.numClasses, from: this.outputKind, output: this.output, events: this.events, ece: this.settings.ece, ...options,
+      numClasses: this.numClasses, from: this.outputKind, output: this.output, events: this.events, ece: this.settings.ece, roc: this.settings.roc, ...options,
       ...(score ? { score } : {}),
     });
   }

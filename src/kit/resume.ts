@@ -6,12 +6,14 @@ import type { MaskableKernel } from '../core/maskable-kernels';
 
 /** What a checkpoint must agree on with the kit that resumes from it: the model's task, the kit, and every schedule. */
 export function identityOf(settings: MoonSettings): KitIdentity {
-  const { interval, startStep, endStep, dropFraction, decay, decayHorizon } = settings.mask;
+  const { interval, startStep, endStep, dropFraction, decay, decayHorizon, phase, dropRounding } = settings.mask;
+  // The two later switches are named only when they differ from their defaults, so older checkpoints still match.
+  const later = { ...(phase !== 'run' ? { phase } : {}), ...(dropRounding !== 'floor' ? { dropRounding } : {}) };
   return {
     numClasses: settings.numClasses, unknownAware: settings.unknownAware, preset: settings.preset, sparsity: settings.sparsity,
     sparsifier: settings.sparsifier, distribution: settings.distribution, randomMaskDpnum: settings.randomMaskDpnum,
     epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch,
-    maskSchedule: { interval, startStep, endStep, dropFraction, decay, decayHorizon: decayHorizon ?? null },
+    maskSchedule: { interval, startStep, endStep, dropFraction, decay, decayHorizon: decayHorizon ?? null, ...later },
     tuner: settings.tuner ?? null,
     lr: settings.lr ?? null,
     voter: settings.voter ?? null,

@@ -159,21 +159,54 @@ function auprOf(curve: BinaryCurve): number {
 }
 
 /**
- * False-positive rate at the first threshold (scores descending, every distinct score a threshold, the ROC curve
- * not thinned) whose true-positive rate reaches `tpr`. With the default `positive: 'id'` this is the classic
- * FPR@95TPR of the reference evaluator: the fraction of OOD samples accepted when at least 95% of the ID samples
- * are. With `positive: 'ood'`: the fraction of ID samples rejected when at least `tpr` of the OOD samples are.
+ * Which ROC points FPR@TPR searches: 'full', every distinct score (the default); 'thinned', the points scikit-learn's
+ * `roc_curve(drop_intermediate=True)` keeps (collinear intermediate points dropped), which is what the reference
+ * evaluator reads FPR@95 from. AUROC is the same on both.
+ */
+export type RocPoints = 'full' | 'thinned';
+
+/** Options of {@link fprAtTpr}. */
+export interface FprOptions {
+  /** 'id' (default): ID samples are the positives; 'ood': OOD samples are, ranked by −score. */
+  positive?: PositiveClass;
+  /** The ROC points searched: 'full' (default) or 'thinned' (the reference evaluator's; see {@link RocPoints}). */
+  roc?: RocPoints;
+}
+
+/**
+ * False-positive rate at the first ROC point (scores descending) whose true-positive rate reaches `tpr`. With the
+ * default `positive: 'id'` this is FPR@95TPR: the fraction of OOD samples accepted when at least 95% of the ID
+ * samples are. With `positive: 'ood'`: the fraction of ID samples rejected when at least `tpr` of the OOD samples
+ * are. On the full curve (default) every distinct score is a point; the reference evaluator reads it from the
+ * thinned curve (`roc: 'thinned'`), which gives a higher value where the first point past `tpr` lies inside a run of
+ * collinear points (long runs of tied or alternating scores).
  * @param tpr the target true-positive rate, in (0, 1]
  */
-export function fprAtTpr(id: NumericArray, ood: NumericArray, tpr = 0.95, options: { positive?: PositiveClass } = {}): number {
+export function fprAtTpr(id: NumericArray, ood: NumericArray, tpr = 0.95, options: FprOptions = {}): number {
   if (typeof tpr !== 'number' || !(tpr > 0 && tpr <= 1)) {
     throw new MoonMetricError(`the target TPR must be a number in (0, 1], got ${tpr}: e.g. 0.95 for FPR@95TPR`);
   }
-  return fprOf(binaryCurve(...sides(id, ood, options.positive ?? 'id')), tpr);
+  const roc = requireOneOf('roc', options.roc ?? 'full', ['full', 'thinned'] as const, MoonMetricError);
+  return fprOf(binaryCurve(...sides(id, ood, options.positive ?? 'id')), tpr, roc);
 }
 
-function fprOf(curve: BinaryCurve, tpr: number): number {
-  for (let k = 0; k < curve.tps.length; k++) {
+/**
+ * The indices of the curve points scikit-learn's `drop_intermediate=True` keeps: the first, the last, and every
+ * point where the curve bends (a nonzero second difference of fps or tps).
+ */
+function thinnedPoints(curve: BinaryCurve): number[] {
+  const n = curve.tps.length;
+  if (n <= 2) return Array.from({ length: n }, (_, k) => k);
+  const bends = (a: Float64Array, k: number) => a[k + 1] - 2 * a[k] + a[k - 1] !== 0;
+  const kept = [0];
+  for (let k = 1; k < n - 1; k++) if (bends(curve.fps, k) || bends(curve.tps, k)) kept.push(k);
+  kept.push(n - 1);
+  return kept;
+}
+
+function fprOf(curve: BinaryCurve, tpr: number, roc: RocPoints = 'full'): number {
+  const points = roc === 'thinned' ? thinnedPoints(curve) : curve.tps.keys();
+  for (const k of points) {
     if (curve.tps[k] / curve.positives >= tpr) return curve.fps[k] / curve.negatives;
   }
   return 1; // unreachable: the last point has TPR 1
@@ -184,9 +217,11 @@ export type OodMetrics = OodMetricValues;
 
 /**
  * AUROC, AUPR-In, AUPR-Out and FPR@95TPR of separating `id` from `ood` scores (higher = more in-distribution).
+ * @param options.roc the ROC points FPR@95 is read from: 'full' (default) or 'thinned' (the reference evaluator's)
  */
-export function oodMetrics(id: NumericArray, ood: NumericArray): OodMetricValues {
+export function oodMetrics(id: NumericArray, ood: NumericArray, options: { roc?: RocPoints } = {}): OodMetricValues {
+  const roc = requireOneOf('roc', options.roc ?? 'full', ['full', 'thinned'] as const, MoonMetricError);
   const idPositive = binaryCurve(...sides(id, ood, 'id')); // each side is validated and sorted once per curve
   const oodPositive = binaryCurve(...sides(id, ood, 'ood'));
-  return { auroc: aurocOf(idPositive), auprIn: auprOf(idPositive), auprOut: auprOf(oodPositive), fpr95: fprOf(idPositive, 0.95) };
+  return { auroc: aurocOf(idPositive), auprIn: auprOf(idPositive), auprOut: auprOf(oodPositive), fpr95: fprOf(idPositive, 0.95, roc) };
 }

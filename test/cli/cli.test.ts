@@ -7,8 +7,10 @@ import { expandBench, finishedRuns, trainFlags } from '../../src/cli/bench';
 import { CliError } from '../../src/cli/cli-error';
 import { main } from '../../src/cli/main';
 import { installHint, missingPackage, requireOptional } from '../../src/cli/optional';
-import { reportCommand } from '../../src/cli/report';
-import type { RunResult } from '../../src/cli/train';
+import { pairedInterval, reportCommand } from '../../src/cli/report';
+import { epochOrder, type RunResult } from '../../src/cli/train';
+import { groupKey, runId } from '../../src/cli/run-id';
+import { RUN_DEFAULTS, type RunConfig } from '../../src/cli/run-config';
 
 const backend = process.env.TFJS_TEST_BACKEND ?? 'cpu';
 
@@ -90,7 +92,15 @@ describe('train and report', () => {
     expect(stderr).toMatch(/tfjs-moon train: mnist6 \(120 train \/ 60 test; OOD mnist-6-9/);
     expect(code).toBe(0);
     const result = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResult;
-    expect(result.id).toBe('mnist6_mlp_rigl_s0.8_moon_e2_seed4');
+    expect(result.id).toBe('mnist6_mlp_rigl_s0.8_moon_e2_train120_test60_seed4');
+    expect(result.config).toMatchObject({ optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch' }); // the reference's recipe
+    // The mechanism: p(unknown) on ID and OOD data, and every score's OOD metrics (known mass for MOON runs).
+    expect(Object.keys(result.metrics.oodByScore!).sort()).toEqual(['energy', 'known-mass', 'max-logit', 'msp']);
+    expect(result.metrics.oodByScore!.msp['mnist-6-9']).toEqual(result.metrics.ood['mnist-6-9']);
+    for (const p of [result.metrics.unknownMass!.id, result.metrics.unknownMass!.ood['mnist-6-9']]) {
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+    }
     expect(result.counts.train).toBe(120);
     expect(result.history.loss).toHaveLength(2);
     expect(result.history.alpha).toHaveLength(1); // α from epoch 1 on (1 warm-up epoch)
@@ -103,7 +113,8 @@ describe('train and report', () => {
 
     const { markdown, figures } = await reportCommand(out, true);
     expect(markdown).toContain('| run | seeds | accuracy | ECE | mnist-6-9 AUROC | AUPR-In | AUPR-Out | FPR@95 |');
-    expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \(2 ep\) \| 1 \| \d+\.\d\d ± 0\.00 \|/);
+    expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \(2 ep\) train120 test60 \| 1 \| \d+\.\d\d ± 0\.00 \|/);
+    expect(markdown).toContain('| dataset | run | OOD set | seeds | p(unknown) ID | p(unknown) OOD | AUROC msp | AUROC energy | AUROC max-logit | AUROC known-mass |');
     expect(figures.sort()).toEqual(['figures/density-mnist6-mlp.svg', 'figures/reliability-mnist6-mlp.svg', 'figures/roc-mnist6-mlp.svg', 'figures/scores-mnist6-mlp.svg']);
     for (const f of figures) {
       const svg = fs.readFileSync(path.join(out, f), 'utf8');
@@ -123,7 +134,7 @@ describe('train with --kit', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResult;
-    expect(result.id).toBe('mnist6_mlp_rigl_s0.9_moon_no-voter_e2_seed1');
+    expect(result.id).toMatch(/^mnist6_mlp_rigl_s0\.9_moon_no-voter_e2_train60_test30_kit-[0-9a-f]{6}_seed1$/);
     expect(result.config.kit).toEqual({ voter: false, tuner: { alphaFinal: 0.5 } });
   });
 });
@@ -142,7 +153,7 @@ describe('the fine-tuning recipe in the command line', () => {
     expect(tuned.stderr).toBe('');
     expect(tuned.code).toBe(0);
     const result = JSON.parse(fs.readFileSync(path.join(dir, 'tuned', 'results.json'), 'utf8')) as RunResult;
-    expect(result.id).toBe('mnist6_mlp_static_s0.8_moon_finetuned_e4_seed1');
+    expect(result.id).toMatch(/^mnist6_mlp_static_s0\.8_moon_finetuned-[0-9a-f]{6}_e4_train120_test30_kit-[0-9a-f]{6}_seed1$/);
     expect(result.density.global).toBeCloseTo(0.2, 3); // pruned from dense to 80% sparsity
     expect(result.config.kit).toEqual({ prune: { schedule: 'polynomial' } });
     const missing = await cli(['train', '--from-model', path.join(dir, 'nothing'), ...common, '--out', path.join(dir, 'x')]);
@@ -158,7 +169,12 @@ describe('bench', () => {
     expect(runs.every((r) => r.epochs === 3 && r.dataset === 'mnist6' && r.model === 'mlp')).toBe(true);
     const variant = expandBench({ runs: [{ moon: true, variant: 'a0.1', kit: { tuner: { alphaFinal: 0.1 } } }] })[0];
     expect(trainFlags(variant).slice(-4)).toEqual(['--kit', '{"tuner":{"alphaFinal":0.1}}', '--variant', 'a0.1']);
-    expect(trainFlags(runs[0])).toEqual(['--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64', '--lr', '0.05', '--preset', 'recommended']);
+    expect(trainFlags(runs[0])).toEqual([
+      '--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64',
+      '--lr', '0.05', '--preset', 'recommended', '--optimizer', 'nesterov', '--weight-decay', '0.0005', '--shuffle', 'epoch', '--loss', 'released',
+    ]);
+    const tuned = expandBench({ runs: [{ fromModel: 'runs/m', saveModel: 'runs/out' }] })[0];
+    expect(trainFlags(tuned).slice(-4)).toEqual(['--from-model', 'runs/m', '--save-model', 'runs/out']);
     expect(() => expandBench({ runs: [] })).toThrow(/non-empty "runs" array/);
     expect(expandBench({ defaults: { seed: [1, 2, 3] }, runs: [{ moon: [false, true] }] })).toHaveLength(6); // arrays in defaults expand too
   });
@@ -170,7 +186,7 @@ describe('bench', () => {
     fs.writeFileSync(config, JSON.stringify({ defaults: { dataset: 'mnist6', epochs: 2, trainLimit: 60, testLimit: 30 }, runs: [{ moon: [false, true] }] }));
     const run = () => execFileSync(process.execPath, ['-r', '@swc-node/register', 'src/cli/main.ts', 'bench', config, '--out', out, '--jobs', '2', '--backend', 'cpu', '--no-report'], { cwd: path.join(__dirname, '../..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     run();
-    expect([...finishedRuns(out)].sort()).toEqual(['mnist6_mlp_rigl_s0.9_base_e2_seed1', 'mnist6_mlp_rigl_s0.9_moon_e2_seed1']);
+    expect([...finishedRuns(out)].sort()).toEqual(['mnist6_mlp_rigl_s0.9_base_e2_train60_test30_seed1', 'mnist6_mlp_rigl_s0.9_moon_e2_train60_test30_seed1']);
     const lines = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8');
     let second = '';
     try {
@@ -181,4 +197,69 @@ describe('bench', () => {
     second = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8');
     expect(second).toBe(lines); // nothing re-run, nothing appended
   }, 120000);
+});
+
+describe('run ids and group keys name every field of a config', () => {
+  const base = { ...RUN_DEFAULTS, dataset: 'mnist6' } as RunConfig;
+
+  it('a matrix of preset × learning rate gives 4 runs, 4 ids and 4 groups (nothing merged or dropped)', () => {
+    const runs = expandBench({ runs: [{ preset: ['recommended', 'as-released'], learningRate: [0.05, 0.01] }] });
+    expect(runs).toHaveLength(4);
+    expect(new Set(runs.map(runId)).size).toBe(4);
+    expect(new Set(runs.map(groupKey)).size).toBe(4);
+    expect(runs.map(runId)).toContain('mnist6_mlp_rigl_s0.9_moon_e10_preset-as-released_lr0.01_seed1');
+  });
+
+  it('every other field changes the id too; the seed changes the id but not the group', () => {
+    const changes: Partial<RunConfig>[] = [
+      { batchSize: 128 }, { optimizer: 'adam' }, { lossVariant: 'abstention' }, { weightDecay: 0 }, { shuffle: 'once' }, { trainLimit: 100 }, { testLimit: 50 },
+      { dataDir: '/data' }, { kit: { voter: false } }, { kit: { voter: false, tuner: { alphaFinal: 0.5 } } }, { variant: 'v' }, { fromModel: 'a' }, { fromModel: 'b' },
+    ];
+    const ids = changes.map((c) => runId({ ...base, ...c }));
+    expect(new Set([runId(base), ...ids]).size).toBe(changes.length + 1);
+    expect(runId({ ...base, seed: 2 })).not.toBe(runId(base));
+    expect(groupKey({ ...base, seed: 2 })).toBe(groupKey(base));
+    // Key order inside kit options does not matter.
+    expect(runId({ ...base, kit: { voter: false, lr: true } })).toBe(runId({ ...base, kit: { lr: true, voter: false } }));
+  });
+
+  it('a result recorded before optimizer / weight decay / shuffling existed is not taken for a run of the new recipe', () => {
+    const { optimizer: _o, weightDecay: _w, shuffle: _s, ...legacy } = base;
+    void _o, _w, _s;
+    expect(runId(legacy as RunConfig)).toBe('mnist6_mlp_rigl_s0.9_moon_e10_opt-momentum_wd0_shuffle-once_seed1');
+    expect(runId(legacy as RunConfig)).not.toBe(runId(base));
+  });
+});
+
+describe('per-epoch shuffling', () => {
+  it('draws a permutation per epoch from the seed: repeatable, different across epochs and seeds', () => {
+    const a = epochOrder(1000, 1, 0);
+    expect(Array.from(a).sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(Array.from(epochOrder(1000, 1, 0))).toEqual(Array.from(a));
+    expect(Array.from(epochOrder(1000, 1, 1))).not.toEqual(Array.from(a));
+    expect(Array.from(epochOrder(1000, 2, 0))).not.toEqual(Array.from(a));
+  });
+
+  it('a run with --shuffle epoch repeats exactly with the same seed', async () => {
+    const histories: number[][] = [];
+    for (let i = 0; i < 2; i++) {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-shuffle-'));
+      const { code } = await cli(['train', '--epochs', '2', '--train-limit', '60', '--test-limit', '30', '--backend', backend, '--out', out, '--quiet']);
+      expect(code).toBe(0);
+      histories.push((JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResult).history.loss);
+    }
+    expect(histories[1]).toEqual(histories[0]);
+  });
+});
+
+describe('paired-t intervals of MOON − base', () => {
+  it('is mean ± t(0.975, n−1)·s/√n', () => {
+    const ci = pairedInterval([1, 2, 3])!; // mean 2, s 1, t(0.975, 2) = 4.303
+    expect(ci.mean).toBeCloseTo(2, 12);
+    expect(ci.low).toBeCloseTo(2 - 4.303 / Math.sqrt(3), 9);
+    expect(ci.high).toBeCloseTo(2 + 4.303 / Math.sqrt(3), 9);
+    expect(pairedInterval([0.5])).toBeUndefined();
+    const five = pairedInterval([1, 1.2, 0.8, 1.1, 0.9])!; // t(0.975, 4) = 2.776, s = 0.1581
+    expect(five.low).toBeCloseTo(1 - 2.776 * (Math.sqrt(0.025) / Math.sqrt(5)), 9);
+  });
 });

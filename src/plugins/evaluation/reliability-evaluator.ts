@@ -4,7 +4,7 @@ import type { OodMetricValues, ReliabilityEpochEvent } from '../../core/events';
 import type { OutputKind } from '../../core/types';
 import { requireInteger } from '../../core/validate';
 import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions } from '../../metrics/calibration';
-import { oodMetrics } from '../../metrics/ood-metrics';
+import { oodMetrics, type RocPoints } from '../../metrics/ood-metrics';
 import { probabilitiesFrom, scoreByNameAsync, type AsyncScore, type ScoreForms, type ScoreName } from '../../metrics/scores';
 import type { NumericArray } from '../../metrics/validate';
 import { resolveOutputIndex } from '../moon/output-kind';
@@ -28,6 +28,8 @@ export interface ReliabilityEvaluationOptions {
   batchSize?: number;
   /** ECE options (default: 15 bins, Guo et al.). */
   ece?: Omit<EceOptions, 'tolerance'>;
+  /** The ROC points FPR@95 is read from: 'full' (default) or 'thinned' (the reference evaluator's; `as-released`). */
+  roc?: RocPoints;
   /** Accuracy over 'K+1' columns (default: "unknown" predictions are wrong) or the first 'K'. */
   accuracyOver?: 'K+1' | 'K';
   /** For a model with several outputs: the classifier's output, by index or name (a kit's monitor sets it). */
@@ -93,7 +95,7 @@ export class ReliabilityEvaluator {
     // ECE on the top label of the full softmax, as the reference evaluator does; accuracy per accuracyOver.
     const ece = expectedCalibrationError({ confidences: id.confidences, correct: hitsOf(id.topLabels) }, this.options.ece);
     const ood: Record<string, OodMetricValues> = {};
-    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, (await this.pass(model, set.x, false)).scores);
+    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, (await this.pass(model, set.x, false)).scores, { roc: this.options.roc });
     return { epoch, accuracy: hits.reduce((s, h) => s + h, 0) / hits.length, ece, ood };
   }
 

@@ -6,8 +6,10 @@ import type { GradientTap, NamedTensor } from '../optimizer/masked-optimizer';
 import { readOptimizerSlots, scaleSlots } from '../optimizer/optimizer-slots';
 import type { RandomSource } from '../random-source';
 import type { MaskSchedule } from '../../core/types';
-import { dropFractionAt, isMaskUpdateStep } from '../schedules/drop-fraction';
-import type { MaskUpdateContext, Sparsifier } from '../sparsifiers/sparsifier';
+import { dropCountAt, dropFractionAt, isMaskUpdateStep } from '../schedules/drop-fraction';
+import type { MaskUpdateContext, Sparsifier, TieOrder } from '../sparsifiers/sparsifier';
+import { randomTieOrder } from '../sparsifiers/mask-ops';
+import type { TieBreak } from '../../core/types';
 
 /** A layer's new mask and the positions it switched on, before they are committed. */
 interface ProposedMask {
@@ -32,6 +34,8 @@ export class MaskUpdater implements GradientTap {
     readonly schedule: MaskSchedule,
     private readonly random: RandomSource,
     private readonly events: MoonEventBus,
+    /** How equal scores are broken: 'random' (seeded, {@link TieOrder}) or 'index' (the lower position first). */
+    private readonly tieBreak: TieBreak = 'index',
   ) {}
 
   /** Whether the sparsifier ever changes a mask (false for static training: then no step is an update step). */
@@ -111,6 +115,7 @@ export class MaskUpdater implements GradientTap {
       // The kernel was frozen (trainable = false) for this fit: it gets no gradient and keeps its mask.
       return { entry, mask: tf.clone(entry.mask), grown: tf.zerosLike(entry.mask), dropFraction };
     }
+    const tieOrder: TieOrder | undefined = this.tieBreak === 'random' ? randomTieOrder(entry.mask.size, this.random) : undefined;
     const context: MaskUpdateContext = {
       layerName: entry.kernel.layerName,
       step,
@@ -119,13 +124,17 @@ export class MaskUpdater implements GradientTap {
       gradient,
       active: entry.active,
       dropFraction,
-      dropCount: Math.floor(dropFraction * entry.active),
+      dropCount: dropCountAt(step, entry.active, this.schedule),
       random: this.random,
+      tieOrder,
     };
     // The asynchronous form selects on the device without blocking; the synchronous one runs inside a tidy.
-    const proposed = this.sparsifier.updateMaskAsync
-      ? await this.sparsifier.updateMaskAsync(context)
-      : tf.tidy(() => this.sparsifier.updateMask(context));
+    let proposed: tf.Tensor;
+    try {
+      proposed = this.sparsifier.updateMaskAsync ? await this.sparsifier.updateMaskAsync(context) : tf.tidy(() => this.sparsifier.updateMask(context));
+    } finally {
+      if (tieOrder) tf.dispose([tieOrder.forward, tieOrder.inverse]);
+    }
     try {
       if (!tf.util.arraysEqual(proposed.shape, entry.mask.shape)) {
         throw new MoonMaskError(

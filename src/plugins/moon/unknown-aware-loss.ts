@@ -50,10 +50,27 @@ export class UnknownAwareState {
 }
 
 /**
- * The unknown-aware loss of the reference code (`extra_c_loss`), per sample i with h_i the cross-entropy over all
- * K+1 outputs and u_i = min(p_i(unknown), 1 − 1e-7):
+ * Which unknown-aware loss to train with once α is set (during warm-up, α = 0, every variant is plain
+ * cross-entropy over the K+1 outputs). See {@link unknownAwareLoss} for the formulas.
+ */
+export type LossVariant = 'released' | 'abstention' | 'log-unknown';
+/** The accepted {@link LossVariant} values. */
+export const LOSS_VARIANTS: readonly LossVariant[] = ['released', 'abstention', 'log-unknown'];
+
+/**
+ * The unknown-aware loss, per sample i with h_i the cross-entropy over all K+1 outputs and u_i = p_i(unknown)
+ * clamped to [1e-7, 1 − 1e-7]:
  *
+ * - 'released' (default), the reference code's `extra_c_loss`:
  *   L_i = h_i · w_i,   w_i = 1 if argmax over all K+1 outputs is the label, else 1 + α / (1 + α·u_i).
+ * - 'abstention', the deep abstaining classifier the reference's docstring names (Thulasidasan et al. 2019):
+ *   L_i = (1 − u_i) · CE_K,i − α · log(1 − u_i), with CE_K,i = −log(p_i(y) / (1 − u_i)) the cross-entropy over the K
+ *   known classes renormalised; abstaining (u → 1) trades the CE term against the α penalty.
+ * - 'log-unknown', the alternative the reference code carries commented out (`extra_c_loss.py:135`):
+ *   L_i = h_i + α · log(u_i) / (1 + α·u_i), for every sample. Its extra term grows with u, so descent lowers
+ *   p(unknown) everywhere: an opt-in for the investigation, not a recommendation.
+ *
+ * While α = 0 (the tuner's warm-up) every variant is h_i, as the reference's learning epochs are.
  *
  * It returns the per-sample losses [B]; `fit` weights them (classWeight) and takes the mean, as for its own losses.
  *
@@ -68,6 +85,7 @@ export function unknownAwareLoss(
   numClasses: number,
   from: OutputKind,
   state: UnknownAwareState,
+  variant: LossVariant = 'released',
 ): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D {
   return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D => {
     if (yPred.shape[yPred.rank - 1] !== numClasses + 1) {
@@ -80,14 +98,33 @@ export function unknownAwareLoss(
     const p = probabilitiesFrom(yPred, from);
     const crossEntropy = tf.neg(tf.sum(tf.mul(labels, logP), -1));
     const unknown = tf.minimum(tf.squeeze(tf.slice(p, [0, numClasses], [-1, 1]), [1]), UNKNOWN_CLAMP);
-    // argMax and oneHot have zero gradients: the indicator is a constant for backprop (tfjs has no NotEqual grad).
-    const correct = tf.sum(tf.mul(labels, tf.oneHot(tf.argMax(yPred, -1), numClasses + 1)), -1);
-    const alpha = state.alpha;
-    const wrongWeight = tf.add(1, tf.div(alpha, tf.add(1, tf.mul(alpha, unknown))));
-    const weight = tf.add(correct, tf.mul(tf.sub(1, correct), wrongWeight));
     if (state.phase.inTrainingStep) updateEwma(state, crossEntropy, unknown);
-    return tf.mul(crossEntropy, weight) as tf.Tensor1D;
+    const alpha = state.alpha;
+    if (variant === 'released') {
+      // argMax and oneHot have zero gradients: the indicator is a constant for backprop (tfjs has no NotEqual grad).
+      const correct = tf.sum(tf.mul(labels, tf.oneHot(tf.argMax(yPred, -1), numClasses + 1)), -1);
+      const wrongWeight = tf.add(1, tf.div(alpha, tf.add(1, tf.mul(alpha, unknown))));
+      const weight = tf.add(correct, tf.mul(tf.sub(1, correct), wrongWeight));
+      return tf.mul(crossEntropy, weight) as tf.Tensor1D;
+    }
+    const variantLoss = variant === 'abstention' ? abstentionLoss(crossEntropy, unknown, alpha) : logUnknownLoss(crossEntropy, unknown, alpha);
+    // Plain cross-entropy while α = 0 (warm-up): a 0/1 switch on the device, no host read.
+    const on = tf.cast(tf.greater(alpha, 0), 'float32');
+    return tf.add(tf.mul(on, variantLoss), tf.mul(tf.sub(1, on), crossEntropy)) as tf.Tensor1D;
   };
+}
+
+/** (1 − u)·CE_K − α·log(1 − u), with CE_K = h + log(1 − u) (the K known classes renormalised). */
+function abstentionLoss(crossEntropy: tf.Tensor, unknown: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
+  const logKnown = tf.log(tf.sub(1, unknown)); // u ≤ 1 − 1e-7: finite
+  const knownCrossEntropy = tf.add(crossEntropy, logKnown);
+  return tf.sub(tf.mul(tf.sub(1, unknown), knownCrossEntropy), tf.mul(alpha, logKnown));
+}
+
+/** h + α·log(u)/(1 + α·u), u clamped at 1e-7 below (the reference's commented-out alternative). */
+function logUnknownLoss(crossEntropy: tf.Tensor, unknown: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
+  const u = tf.maximum(unknown, PROBABILITY_EPSILON);
+  return tf.add(crossEntropy, tf.div(tf.mul(alpha, tf.log(u)), tf.add(1, tf.mul(alpha, u))));
 }
 
 /** ewma ← mean((1 − u)·h) on the first training batch, then μ·that + (1 − μ)·ewma; all on the device. */

@@ -32,8 +32,10 @@ export interface WrapperContext {
   readonly requiresCallbacks: boolean;
   /** Runs before each inner step (the as-released random weight drop). */
   readonly beforeStep?: () => void;
-  /** Dense training (all masks full and never changing): gradients go to the inner optimizer untouched. */
+  /** Dense training (all masks full and never changing): gradients go to the inner optimizer unmasked. */
   readonly passThrough?: boolean;
+  /** Coupled L2 decay: weightDecay · w is added to each gradient before masking (0 or absent: none). */
+  readonly weightDecay?: number;
 }
 
 /**
@@ -116,14 +118,23 @@ export class MaskedOptimizer extends tf.Optimizer {
     this.incrementIterations();
   }
 
+  /** The gradients with the coupled weight decay added (as SGD's weight_decay: g + λ·w, before any masking). */
+  private withWeightDecay(gradients: readonly NamedTensor[]): readonly NamedTensor[] {
+    const decay = this.context.weightDecay ?? 0;
+    if (decay === 0) return gradients;
+    const variables = tf.engine().registeredVariables;
+    return gradients.map(({ name, tensor }) => ({ name, tensor: tf.add(tensor, tf.mul(variables[name], decay)) }));
+  }
+
   private maskedStep(gradients: readonly NamedTensor[]): void {
     if (this.context.passThrough) {
-      this.inner.applyGradients(gradients as NamedTensor[]);
+      if (!this.context.weightDecay) this.inner.applyGradients(gradients as NamedTensor[]);
+      else tf.tidy(() => this.inner.applyGradients(this.withWeightDecay(gradients) as NamedTensor[]));
       return;
     }
     this.context.beforeStep?.();
     tf.tidy(() => {
-      const masked = gradients.map(({ name, tensor }) => {
+      const masked = this.withWeightDecay(gradients).map(({ name, tensor }) => {
         const entry = this.masks.entryFor(name);
         return { name, tensor: entry ? tf.mul(tensor, entry.mask) : tensor };
       });

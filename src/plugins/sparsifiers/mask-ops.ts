@@ -1,4 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
+import type { RandomSource } from '../random-source';
+import type { TieOrder } from './sparsifier';
+
+/** A seeded random order of `size` positions and its inverse (Fisher–Yates on the host: the same on every backend). */
+export function randomTieOrder(size: number, random: RandomSource): TieOrder {
+  const forward = Int32Array.from({ length: size }, (_, i) => i);
+  for (let i = size - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    const t = forward[i];
+    forward[i] = forward[j];
+    forward[j] = t;
+  }
+  const inverse = new Int32Array(size);
+  forward.forEach((position, i) => (inverse[position] = i));
+  return { forward: tf.tensor1d(forward, 'int32'), inverse: tf.tensor1d(inverse, 'int32') };
+}
+
+/** `t` flattened into the tie order (itself when there is none). Call inside `tf.tidy`. */
+export function intoTieOrder(t: tf.Tensor, order: TieOrder | undefined): tf.Tensor {
+  return order === undefined ? t : tf.gather(t.reshape([-1]), order.forward);
+}
+
+/** The inverse of {@link intoTieOrder}: back to the kernel's positions and `shape`. Call inside `tf.tidy`. */
+export function fromTieOrder(t: tf.Tensor, order: TieOrder | undefined, shape: readonly number[]): tf.Tensor {
+  return order === undefined ? t : tf.gather(t, order.inverse).reshape(shape as number[]);
+}
 
 /**
  * A 0/1 float32 tensor of `shape` with ones at the `k` largest `scores` (ties resolved by the backend's top-k,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DropCriterion, GrowCriterion } from './criteria';
 import { selectsOnDevice, topKMaskAsync, type TopKSelection } from './device-top-k';
-import { dropCandidates, dropLowestScores, growCandidates, growLargestScores } from './mask-ops';
+import { dropCandidates, dropLowestScores, fromTieOrder, growCandidates, growLargestScores, intoTieOrder } from './mask-ops';
 import type { MaskUpdateContext, Sparsifier } from './sparsifier';
 
 /**
@@ -29,8 +29,10 @@ export class PruneAndGrowSparsifier implements Sparsifier {
   }
 
   updateMask(ctx: MaskUpdateContext): tf.Tensor {
-    const dropped = dropLowestScores(this.drop.score(ctx), ctx.mask, ctx.dropCount);
-    return growLargestScores(this.grow.score(ctx), dropped, ctx.dropCount);
+    const order = ctx.tieOrder; // ties at random when given: both selections run on the permuted positions
+    const dropped = dropLowestScores(intoTieOrder(this.drop.score(ctx), order), intoTieOrder(ctx.mask, order), ctx.dropCount);
+    const grown = growLargestScores(intoTieOrder(this.grow.score(ctx), order), dropped, ctx.dropCount);
+    return fromTieOrder(grown, order, ctx.mask.shape);
   }
 
   /**
@@ -41,16 +43,18 @@ export class PruneAndGrowSparsifier implements Sparsifier {
     // A subclass that overrides updateMask (and not this) means its own rule: honour it.
     if (this.updateMask !== PruneAndGrowSparsifier.prototype.updateMask || !selectsOnDevice(this.selection)) return tf.tidy(() => this.updateMask(ctx));
     const k = ctx.dropCount;
-    const toDrop = tf.tidy(() => dropCandidates(this.drop.score(ctx), ctx.mask));
+    const order = ctx.tieOrder; // as in updateMask: select on the permuted positions, map back at the end
+    const mask = tf.tidy(() => intoTieOrder(ctx.mask, order));
+    const toDrop = tf.tidy(() => dropCandidates(intoTieOrder(this.drop.score(ctx), order), mask));
     const droppedSet = await disposing(toDrop, () => topKMaskAsync(toDrop, k));
-    const dropped = tf.tidy(() => tf.sub(ctx.mask, droppedSet));
-    droppedSet.dispose();
+    const dropped = tf.tidy(() => tf.sub(mask, droppedSet));
+    tf.dispose([mask, droppedSet]);
     // The just-dropped positions are grow candidates too.
-    const toGrow = tf.tidy(() => growCandidates(this.grow.score(ctx), dropped));
+    const toGrow = tf.tidy(() => growCandidates(intoTieOrder(this.grow.score(ctx), order), dropped));
     const grown = await disposing(toGrow, () => topKMaskAsync(toGrow, k));
-    const mask = tf.tidy(() => tf.add(dropped, grown));
+    const updated = tf.tidy(() => fromTieOrder(tf.add(dropped, grown), order, ctx.mask.shape));
     tf.dispose([dropped, grown]);
-    return mask;
+    return updated;
   }
 }
 

@@ -20,10 +20,27 @@ export interface MaskUpdateContext {
   readonly active: number;
   /** The scheduled fraction of active weights to drop at this update. */
   readonly dropFraction: number;
-  /** floor(dropFraction · active): how many weights to drop (and grow) to keep the density. */
+  /** dropFraction · active, rounded as scheduled (floor, or ceil with `as-released`): how many to drop and grow. */
   readonly dropCount: number;
   /** The kit's seeded random source. */
   readonly random: RandomSource;
+  /**
+   * A seeded random order of the kernel's positions (`mask.tieBreak: 'random'`, the default): select in this order
+   * so that equal scores are broken at random rather than by position ({@link TieOrder}). Absent with 'index'.
+   */
+  readonly tieOrder?: TieOrder;
+}
+
+/**
+ * A permutation of a kernel's flat positions and its inverse (int32 [size] tensors), drawn on the host from the
+ * kit's seeded random source, so it is the same on every backend. Selecting the top k of `gather(scores, forward)`
+ * — every selection breaks ties by the lower index — and mapping the result back with `gather(·, inverse)` breaks
+ * ties at random. Zero-gradient growth candidates (dead ReLUs, MNIST's blank border pixels) are common: without it
+ * RigL would always grow the first of them.
+ */
+export interface TieOrder {
+  readonly forward: tf.Tensor1D;
+  readonly inverse: tf.Tensor1D;
 }
 
 /**

@@ -1,0 +1,57 @@
+import type { LossVariant, MoonOptions, Preset } from 'tfjs-moon';
+import type { ModelName } from './models';
+
+/** The optimizers a run can use; the reference trains with Nesterov momentum 0.9. */
+export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam';
+export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam'];
+
+/** How the training set is ordered: a new seeded order every epoch (the reference), or one order for the run. */
+export type ShuffleMode = 'epoch' | 'once';
+export const SHUFFLE_MODES: readonly ShuffleMode[] = ['epoch', 'once'];
+
+/** The training methods: dense, or a sparsifier. */
+export type Method = 'dense' | 'rigl' | 'set' | 'static';
+export const METHODS: readonly Method[] = ['dense', 'rigl', 'set', 'static'];
+
+/** One training run. */
+export interface RunConfig {
+  dataset: 'mnist6' | 'fashion-mnist';
+  model: ModelName;
+  method: Method;
+  /** Ignored (0) for `dense`. */
+  sparsity: number;
+  moon: boolean;
+  epochs: number;
+  seed: number;
+  batchSize: number;
+  /** Initial learning rate; the kit's schedule multiplies it (1.2 → 0.08). */
+  learningRate: number;
+  /** sgd, momentum (0.9), nesterov (0.9; the reference's) or adam. */
+  optimizer: OptimizerName;
+  /** Coupled L2 weight decay on every parameter (the reference's 5e-4); 0 for none. */
+  weightDecay: number;
+  /** 'epoch': a new order of the training set every epoch, drawn from the seed (the reference); 'once': one order. */
+  shuffle: ShuffleMode;
+  /** The unknown-aware loss of MOON runs: 'released' (the reference's), 'abstention' or 'log-unknown' (opt-in variants). */
+  lossVariant: LossVariant;
+  preset: Preset;
+  trainLimit?: number;
+  testLimit?: number;
+  dataDir?: string;
+  /** Extra createMoon options for experiments (tuner, voter, lr, mask, randomMaskDpnum), merged over the defaults. */
+  kit?: Pick<MoonOptions, 'tuner' | 'voter' | 'lr' | 'mask' | 'randomMaskDpnum' | 'prune'>;
+  /** A saved model (a `saveModel` directory) to start from instead of a fresh one: fine-tuning. */
+  fromModel?: string;
+  /** Where to save the trained model (compact sparse format, `exportSparse`). */
+  saveModel?: string;
+  /** A name for a run with `kit` options, part of its id (e.g. `alpha0.1`). */
+  variant?: string;
+}
+
+/** Defaults of a run, for the command line and bench configs. */
+export const RUN_DEFAULTS = {
+  dataset: 'mnist6', model: 'mlp', method: 'rigl', sparsity: 0.9, moon: true, epochs: 10, seed: 1, batchSize: 64, learningRate: 0.05, preset: 'recommended',
+  // The reference's recipe: Nesterov momentum 0.9, weight decay 5e-4, a new order every epoch.
+  optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch', lossVariant: 'released',
+} as const;
+
