@@ -5,14 +5,17 @@
  * - plain: model.fit with momentum SGD, no kit;
  * - engine: the sparse engine alone (RigL, sparsity 0.9, ERK, a mask update every 100 steps during the whole run);
  * - moon: the full MOON kit (K+1 output, unknown-aware loss, auto-tuner, learning-rate schedule, voter, engine):
- *   mask updates during the first half of the timed epochs, averaging (10 snapshots per epoch) during the second.
+ *   mask updates during the first half of the timed epochs, averaging (10 snapshots per epoch) during the second;
+ * - moon-sparse: the same MOON kit with `kernels: 'sparse'`: its Dense layers train through the sparse kernels.
  *
- *   npm run bench:overhead                    # 6 timed epochs each, wasm if installed
+ *   npm run bench:overhead                    # 6 timed epochs each, wasm if installed (with its training speed-ups)
  *   npm run bench:overhead -- --epochs 8 --backend cpu
+ *   npm run bench:overhead -- --backend wasm --speedups off   # tfjs-wasm's own kernels, as a plain user has them
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { createMoon } from '../src';
+import '@tensorflow/tfjs-backend-wasm';
+import { createMoon, type KernelChoice } from '../src';
 import { useBackend } from '../src/cli/backend';
 import { buildModel } from '../src/cli/models';
 
@@ -31,7 +34,10 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const timed = Number(option('epochs', '6'));
-  const backend = option('backend', 'auto') === 'auto' ? await useBackend() : ((await tf.setBackend(option('backend', 'cpu'))), tf.getBackend());
+  const choice = option('backend', 'auto');
+  // useBackend registers the wasm training speed-ups (as the command line does); --speedups off leaves tfjs-wasm's own.
+  const speedups = option('speedups', 'on') === 'on';
+  const backend = choice === 'auto' || (choice === 'wasm' && speedups) ? await useBackend(choice === 'auto' ? undefined : 'wasm') : ((await tf.setBackend(choice)), tf.getBackend());
   const x: number[] = [];
   const labels: number[] = [];
   // All 10,000 digits, interleaved by class so every batch holds every class.
@@ -60,20 +66,26 @@ async function main(): Promise<void> {
   kit.events.on('mask:update', () => updates++);
   sparseModel.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: 'categoricalCrossentropy' });
 
-  const moonModel = buildModel('mlp', 11, 1);
   const averaging = Math.floor(timed / 2);
-  const moon = createMoon({
-    model: moonModel, numClasses: 10, epochs, stepsPerEpoch, sparsity: 0.9, sparsifier: 'rigl', seed: 1,
-    mask: { interval: 100 }, tuner: { warmupEpochs: 1 }, voter: { epochs: averaging },
-  });
+  const moonKit = (kernels: KernelChoice) => {
+    const model = buildModel('mlp', 11, 1);
+    const kit = createMoon({
+      model, numClasses: 10, epochs, stepsPerEpoch, sparsity: 0.9, sparsifier: 'rigl', seed: 1,
+      mask: { interval: 100 }, tuner: { warmupEpochs: 1 }, voter: { epochs: averaging }, kernels,
+    });
+    model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: kit.loss });
+    return { model, kit };
+  };
+  const { model: moonModel, kit: moon } = moonKit('dense');
+  const { model: moonSparseModel, kit: moonSparse } = moonKit('sparse');
   let snapshots = 0;
   moon.events.on('voter:snapshot', () => snapshots++);
-  moonModel.compile({ optimizer: moon.optimizer(tf.train.momentum(0.05, 0.9)), loss: moon.loss });
   const moonLabels = moon.labels(ys);
 
   const plain: number[] = [];
   const engine: number[] = [];
   const full: number[] = [];
+  const fullSparse: number[] = [];
   const tensorsAtEpochEnd: number[] = [];
   const time = async (run: () => Promise<unknown>, into: number[], e: number) => {
     const t = performance.now();
@@ -85,14 +97,19 @@ async function main(): Promise<void> {
     await time(() => plainModel.fit(xs, ys, one), plain, e);
     await time(() => sparseModel.fit(xs, ys, { ...one, callbacks: [...kit.callbacks] }), engine, e);
     await time(() => moonModel.fit(xs, moonLabels, { ...one, callbacks: [...moon.callbacks] }), full, e);
+    await time(() => moonSparseModel.fit(xs, moonLabels, { ...one, callbacks: [...moonSparse.callbacks] }), fullSparse, e);
     tensorsAtEpochEnd.push(tf.memory().numTensors);
     console.error(
       e === 0 ? `epoch 1/${epochs}: warm-up`
-        : `epoch ${e + 1}/${epochs}: plain ${plain[e - 1].toFixed(3)} s, engine ${engine[e - 1].toFixed(3)} s, moon ${full[e - 1].toFixed(3)} s`,
+        : `epoch ${e + 1}/${epochs}: plain ${plain[e - 1].toFixed(3)} s, engine ${engine[e - 1].toFixed(3)} s, moon ${full[e - 1].toFixed(3)} s, moon sparse ${fullSparse[e - 1].toFixed(3)} s`,
     );
   }
   await moon.finalize();
+  await moonSparse.finalize();
+  // Both MOON arms train the same model from the same seed: their weights agree to float32 rounding.
+  const weightDifference = Math.max(...moonModel.getWeights().map((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, moonSparseModel.getWeights()[i]))).dataSync()[0])));
   const result = {
+    speedups: backend === 'wasm' ? speedups : undefined,
     date: new Date().toISOString().slice(0, 10),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     backend,
@@ -109,6 +126,11 @@ async function main(): Promise<void> {
     moonSeconds: full.map((s) => +s.toFixed(3)),
     moonMedian: +median(full).toFixed(3),
     moonRatio: +(median(full) / median(plain)).toFixed(3),
+    moonSparseSeconds: fullSparse.map((s) => +s.toFixed(3)),
+    moonSparseMedian: +median(fullSparse).toFixed(3),
+    moonSparseRatio: +(median(fullSparse) / median(plain)).toFixed(3),
+    moonSparseOverMoon: +(median(fullSparse) / median(full)).toFixed(3),
+    moonWeightDifference: weightDifference,
     moonSnapshots: snapshots,
     maskUpdateEvents: updates,
     tensorsAtEpochEnd,

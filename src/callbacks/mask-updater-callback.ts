@@ -8,6 +8,7 @@ import type { MaskSet } from '../plugins/masks/mask-set';
 import type { GradualPruning } from '../plugins/masks/gradual-pruning';
 import type { MaskUpdater } from '../plugins/masks/mask-updater';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
+import type { SparseTraining } from '../plugins/sparse/sparse-training';
 
 /**
  * Schedules prune-and-grow inside `model.fit`. Before each batch it asks the updater whether the coming
@@ -26,6 +27,7 @@ export class MaskUpdaterCallback extends tf.Callback {
    * @param phase the kit's fit state
    * @param plan the epochs and steps per epoch the kit was created for
    * @param pruning the kit's gradual pruning, if on
+   * @param sparse the kit's sparse compute of Dense layers, if on (`kernels`)
    */
   constructor(
     private readonly kitId: number,
@@ -35,6 +37,7 @@ export class MaskUpdaterCallback extends tf.Callback {
     private readonly phase: FitPhase,
     private readonly plan: FitPlan,
     private readonly pruning?: GradualPruning,
+    private readonly sparse?: SparseTraining,
   ) {
     super();
   }
@@ -45,6 +48,7 @@ export class MaskUpdaterCallback extends tf.Callback {
     await this.phase.restoreOptimizerState(wrapper);
     if (this.updater.changesMasks) await this.assertSlotsReadable(wrapper);
     checkFitAgainstPlan(this.params as FitParams, this.plan, wrapper.iterations);
+    await this.sparse?.refresh(); // the masks may have changed since the last fit (a resume, a kit.checkpoint load)
     if (!this.phase.initAnnounced) {
       this.phase.initAnnounced = true;
       this.events.emit('mask:init', { layers: this.masks.view(), density: this.masks.density() });
@@ -59,12 +63,25 @@ export class MaskUpdaterCallback extends tf.Callback {
     const step = this.wrapper().iterations + 1;
     this.phase.announcedStep = step; // the wrapper steps only announced steps: the kit's callbacks are in this fit
     if (this.updater.isDue(step)) this.updater.arm(step);
+    // RigL's growth reads the dense gradient: that one step runs the Dense layers' own dense product.
+    if (this.sparse) this.sparse.denseStep = this.updater.pendingStep !== null && this.updater.needsGradients;
   }
 
   override async onBatchEnd(): Promise<void> {
-    if (this.updater.pendingStep !== null) await this.updater.update(this.wrapper().inner);
+    let masksChanged = false;
+    if (this.updater.pendingStep !== null) {
+      await this.updater.update(this.wrapper().inner);
+      masksChanged = true;
+    }
     const step = this.wrapper().iterations; // the step just taken (1-based)
-    if (this.pruning?.isDue(step)) await this.pruning.pruneAt(step);
+    if (this.pruning?.isDue(step)) {
+      await this.pruning.pruneAt(step);
+      masksChanged = true;
+    }
+    if (this.sparse) {
+      this.sparse.denseStep = false;
+      if (masksChanged) await this.sparse.refresh();
+    }
   }
 
   override async onTrainEnd(): Promise<void> {

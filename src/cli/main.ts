@@ -4,7 +4,7 @@
  * the results as Markdown tables and SVG figures. Uses only the library's public API.
  */
 import type * as Commander from 'commander';
-import { MoonError, type LossVariant } from 'tfjs-moon';
+import { MoonError, type KernelChoice, type LossVariant } from 'tfjs-moon';
 import { BACKEND_CHOICES, type BackendChoice } from './backend';
 import { benchCommand } from './bench';
 import { CliError } from './cli-error';
@@ -73,6 +73,7 @@ interface TrainOptions {
   weightDecay: number;
   shuffle: ShuffleMode;
   loss: LossVariant;
+  kernels: KernelChoice;
   preset: RunConfig['preset'];
   prune: 'off' | 'polynomial' | 'constant';
   fromModel?: string;
@@ -111,6 +112,7 @@ export function buildProgram(): Commander.Command {
     .addOption(new Option('--optimizer <name>', 'inner optimizer (momentum and nesterov: 0.9)').choices(OPTIMIZERS as string[]).default(RUN_DEFAULTS.optimizer))
     .option('--weight-decay <x>', 'coupled L2 weight decay on every parameter (the reference: 5e-4; 0 for none)', nonNegative, RUN_DEFAULTS.weightDecay)
     .addOption(new Option('--loss <variant>', 'the unknown-aware loss of --moon on: the reference\'s, or an opt-in variant (docs/method.md)').choices(['released', 'abstention', 'log-unknown']).default(RUN_DEFAULTS.lossVariant))
+    .addOption(new Option('--kernels <mode>', 'how masked Dense layers compute: dense, or the sparse kernels on cpu/wasm (faster, same results to float32 rounding)').choices(['dense', 'sparse', 'auto']).default(RUN_DEFAULTS.kernels))
     .addOption(new Option('--shuffle <mode>', 'order of the training set: a new seeded order every epoch, or one for the run').choices(SHUFFLE_MODES as string[]).default(RUN_DEFAULTS.shuffle))
     .addOption(new Option('--preset <name>', 'kit preset').choices(['recommended', 'as-released']).default(RUN_DEFAULTS.preset))
     .option('--train-limit <n>', 'train on a seeded subset of at most n images', integer(1))
@@ -129,7 +131,7 @@ export function buildProgram(): Commander.Command {
       const config: RunConfig = {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
-        optimizer: o.optimizer, weightDecay: o.weightDecay, shuffle: o.shuffle, lossVariant: o.loss,
+        optimizer: o.optimizer, weightDecay: o.weightDecay, shuffle: o.shuffle, lossVariant: o.loss, kernels: o.kernels,
         trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: withPrune(o.kit, o.prune), variant: o.variant,
         fromModel: o.fromModel, saveModel: o.saveModel,
       };

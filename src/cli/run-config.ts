@@ -1,4 +1,4 @@
-import type { LossVariant, MoonOptions, Preset } from 'tfjs-moon';
+import type { KernelChoice, LossVariant, MoonOptions, Preset } from 'tfjs-moon';
 import type { ModelName } from './models';
 
 /** The optimizers a run can use; the reference trains with Nesterov momentum 0.9. */
@@ -34,6 +34,8 @@ export interface RunConfig {
   shuffle: ShuffleMode;
   /** The unknown-aware loss of MOON runs: 'released' (the reference's), 'abstention' or 'log-unknown' (opt-in variants). */
   lossVariant: LossVariant;
+  /** How masked Dense layers compute in training (createMoon's `kernels`): speed only, the results are the same. */
+  kernels: KernelChoice;
   preset: Preset;
   trainLimit?: number;
   testLimit?: number;
@@ -52,6 +54,6 @@ export interface RunConfig {
 export const RUN_DEFAULTS = {
   dataset: 'mnist6', model: 'mlp', method: 'rigl', sparsity: 0.9, moon: true, epochs: 10, seed: 1, batchSize: 64, learningRate: 0.05, preset: 'recommended',
   // The reference's recipe: Nesterov momentum 0.9, weight decay 5e-4, a new order every epoch.
-  optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch', lossVariant: 'released',
+  optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch', lossVariant: 'released', kernels: 'dense',
 } as const;
 

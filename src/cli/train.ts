@@ -116,6 +116,7 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
     lr: true,
     weightDecay: config.weightDecay,
     lossVariant: config.lossVariant,
+    kernels: config.kernels,
     ...config.kit,
     // A trained model keeps its largest weights (random masks would zero them at random).
     ...(config.fromModel ? { mask: { init: 'magnitude' as const, ...config.kit?.mask } } : {}),

@@ -5,6 +5,7 @@ import { rejectUnknownKeys as rejectKeysOutside, requireInteger, requireNumberIn
 import type { DropFractionDecay, DropRounding, MaskUpdatePhase, OutputKind, SnapshotRule, TieBreak } from '../core/types';
 import type { LayerSparsityTargets, MaskInit } from '../plugins/masks/initial-masks';
 import type { LossVariant } from '../plugins/moon/unknown-aware-loss';
+import type { KernelChoice } from '../plugins/sparse/sparse-conversion';
 import type { PresetDefaults } from './presets';
 
 /** A layer as seen by the `denseLayers` predicate. */
@@ -190,6 +191,13 @@ export interface MoonOptions {
    */
   lossVariant?: LossVariant;
   /**
+   * How masked Dense layers compute while they train: 'dense' (default; the dense product of a kernel holding
+   * zeros), 'sparse' (the compiled sparse kernels on the active weights, on cpu and wasm; elsewhere dense) or 'auto'
+   * (sparse where the layer's density is under the backend's crossover, `SPARSE_CROSSOVER_DENSITY`). The kernels,
+   * masks, slots, checkpoints and results are the same in every mode; Conv2D layers stay dense.
+   */
+  kernels?: KernelChoice;
+  /**
    * Resume from a checkpoint written by `kit.checkpoint(dir)` or `kit.checkpointCallback(…)`: a checkpoint directory,
    * or a directory of them (the newest is taken). Restores the model's weights, the masks, α and the tuner, the
    * voter's average, the random state and (at the next fit's start) the optimizer's step and slots. Fit on with
@@ -211,7 +219,7 @@ export interface ResolvedMaskOptions extends Required<Omit<MaskOptions, 'denseLa
 export const OPTION_KEYS = {
   createMoon: [
     'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
-    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune', 'weightDecay', 'lossVariant',
+    'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune', 'weightDecay', 'lossVariant', 'kernels',
   ],
   mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity', 'phase', 'dropRounding', 'tieBreak'],
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],

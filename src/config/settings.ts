@@ -4,6 +4,7 @@ import { requireInteger, requireNumberIn, requireOneOf, requirePositive } from '
 import type { EceOptions } from '../metrics/calibration';
 import type { RocPoints } from '../metrics/ood-metrics';
 import { LOSS_VARIANTS, type LossVariant } from '../plugins/moon/unknown-aware-loss';
+import { KERNEL_CHOICES, type KernelChoice } from '../plugins/sparse/sparse-conversion';
 import { defaultEndStep, epochsFraction, PRESET_DEFAULTS, type PresetDefaults } from './presets';
 import { rejectUnknownKeys, resolveMaskOptions, type MoonOptions, type Preset, type SparsifierChoice, type ResolvedMaskOptions } from './options';
 
@@ -28,6 +29,8 @@ export interface MoonSettings {
   readonly weightDecay: number;
   /** The unknown-aware loss (unknown-aware kits; 'released' otherwise unused). */
   readonly lossVariant: LossVariant;
+  /** How masked Dense layers compute in training: dense, sparse, or sparse where it pays ('auto'). */
+  readonly kernels: KernelChoice;
   /** Gradual magnitude pruning, or undefined when off. */
   readonly prune: PruneSchedule | undefined;
   /** ECE defaults for `kit.monitor(…)`: 15 Guo bins, or the reference's 10 with `as-released`. */
@@ -82,6 +85,7 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
     lr: resolveLearningRate(options, p, unknownAware, epochs, stepsPerEpoch, averagingEpochs),
     voter: voterOn ? { firstEpoch: epochs - averagingEpochs, rule: resolveRule(options, p.voter.rule), stepsPerEpoch } : undefined,
     randomMaskDpnum: resolveDpnum(options, p.randomMaskDpnum),
+    kernels: requireOneOf('kernels', options.kernels ?? 'dense', KERNEL_CHOICES),
     lossVariant: requireOneOf('lossVariant', options.lossVariant ?? 'released', LOSS_VARIANTS),
     weightDecay: requireNumberIn('weightDecay', options.weightDecay ?? 0, 0, 1, false, 'an L2 coefficient such as 5e-4'),
     prune,

@@ -1,3 +1,4 @@
+import { SparseTraining } from '../plugins/sparse/sparse-training';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
@@ -114,9 +115,10 @@ function assembleKit(
     ? new GradualPruning(masks, settings.prune, planActiveCounts(kernels, strategies.distribution, 1 - settings.sparsity, settings.mask.layerSparsity), events)
     : undefined;
 
+  const sparseTraining = settings.kernels === 'dense' ? undefined : new SparseTraining(masks, settings.kernels);
   const callbacks: tf.Callback[] = [
     new NanGuardCallback(lossWatch),
-    new MaskUpdaterCallback(id, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch }, pruning),
+    new MaskUpdaterCallback(id, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch }, pruning, sparseTraining),
   ];
   if (alphaSchedule) callbacks.push(new AutoTunerCallback(alphaSchedule, events));
   if (settings.lr) callbacks.push(new LearningRateScheduleCallback(new LearningRateDriver(settings.lr), events));
@@ -127,7 +129,7 @@ function assembleKit(
   const k = settings.numClasses;
   return new MoonKit({
     id, model, settings, output, container, events, masks, updater, phase, lossWatch, lossState, alphaSchedule, weightAverage, weightDrop,
-    callbacks, checkpointParts,
+    sparseTraining, callbacks, checkpointParts,
     loss: lossState ? unknownAwareLoss(k, output.kind, lossState, settings.lossVariant) : crossEntropyLoss(output.kind),
     resumeEpoch: resume?.nextEpoch ?? 0,
   });

@@ -1,3 +1,4 @@
+import type { SparseTraining } from '../plugins/sparse/sparse-training';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { CheckpointCallback, type CheckpointOptions } from '../callbacks/checkpoint-callback';
@@ -41,6 +42,8 @@ export interface KitParts {
   readonly alphaSchedule?: AlphaSchedule;
   readonly weightAverage?: WeightAverage;
   readonly weightDrop?: RandomWeightDrop;
+  /** Sparse compute of the masked Dense layers (`kernels: 'sparse' | 'auto'`). */
+  readonly sparseTraining?: SparseTraining;
   readonly callbacks: readonly tf.Callback[];
   readonly loss: MoonLoss;
   readonly checkpointParts: CheckpointParts;
@@ -206,6 +209,7 @@ export class MoonKit {
     p.updater.release();
     p.masks.dispose();
     p.weightDrop?.dispose();
+    p.sparseTraining?.dispose();
     p.lossState?.dispose();
     p.alphaSchedule?.dispose();
     p.weightAverage?.dispose();

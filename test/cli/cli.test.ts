@@ -171,7 +171,7 @@ describe('bench', () => {
     expect(trainFlags(variant).slice(-4)).toEqual(['--kit', '{"tuner":{"alphaFinal":0.1}}', '--variant', 'a0.1']);
     expect(trainFlags(runs[0])).toEqual([
       '--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64',
-      '--lr', '0.05', '--preset', 'recommended', '--optimizer', 'nesterov', '--weight-decay', '0.0005', '--shuffle', 'epoch', '--loss', 'released',
+      '--lr', '0.05', '--preset', 'recommended', '--optimizer', 'nesterov', '--weight-decay', '0.0005', '--shuffle', 'epoch', '--loss', 'released', '--kernels', 'dense',
     ]);
     const tuned = expandBench({ runs: [{ fromModel: 'runs/m', saveModel: 'runs/out' }] })[0];
     expect(trainFlags(tuned).slice(-4)).toEqual(['--from-model', 'runs/m', '--save-model', 'runs/out']);
@@ -212,7 +212,7 @@ describe('run ids and group keys name every field of a config', () => {
 
   it('every other field changes the id too; the seed changes the id but not the group', () => {
     const changes: Partial<RunConfig>[] = [
-      { batchSize: 128 }, { optimizer: 'adam' }, { lossVariant: 'abstention' }, { weightDecay: 0 }, { shuffle: 'once' }, { trainLimit: 100 }, { testLimit: 50 },
+      { batchSize: 128 }, { optimizer: 'adam' }, { lossVariant: 'abstention' }, { kernels: 'sparse' }, { weightDecay: 0 }, { shuffle: 'once' }, { trainLimit: 100 }, { testLimit: 50 },
       { dataDir: '/data' }, { kit: { voter: false } }, { kit: { voter: false, tuner: { alphaFinal: 0.5 } } }, { variant: 'v' }, { fromModel: 'a' }, { fromModel: 'b' },
     ];
     const ids = changes.map((c) => runId({ ...base, ...c }));

@@ -38,6 +38,11 @@ export class MaskUpdater implements GradientTap {
     private readonly tieBreak: TieBreak = 'index',
   ) {}
 
+  /** Whether the sparsifier reads dense gradients at an update (RigL), which the update step must then compute. */
+  get needsGradients(): boolean {
+    return this.sparsifier.needsGradients;
+  }
+
   /** Whether the sparsifier ever changes a mask (false for static training: then no step is an update step). */
   get changesMasks(): boolean {
     return this.sparsifier.changesMasks !== false;

@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs';
+import type { MaskEntry, MaskSet } from '../masks/mask-set';
+import { compressColumns } from './column-layout';
+import { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './sparse-conversion';
+import { sparseDense, sparseKernelsServe, type FusedActivation } from './sparse-dense-op';
+
+/** The column layout of one mask on the device: where the active weights are, in the kernels' order. */
+interface DeviceLayout {
+  readonly rowIndices: tf.Tensor1D;
+  readonly columnStarts: tf.Tensor1D;
+  /** Flat position in the kernel of each stored entry (row · outDim + column), column-major order. */
+  readonly positions: tf.Tensor1D;
+  readonly density: number;
+}
+
+/** A Dense layer's `call`, as tfjs-layers defines it. */
+type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict) => tf.Tensor | tf.Tensor[];
+
+/** What the patch reads from a tfjs Dense layer (public in tfjs-layers' JavaScript, not in its typings). */
+interface DenseInternals {
+  kernel: { read(): tf.Tensor };
+  bias?: { read(): tf.Tensor } | null;
+  activation?: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor };
+  call: LayerCall;
+}
+
+/** The active weights of `kernel` at `positions`; the gradient scatters back into a dense, kernel-shaped tensor. */
+function gatherActive(kernel: tf.Tensor, positions: tf.Tensor1D): tf.Tensor1D {
+  const gather = tf.customGrad(((k: tf.Tensor) => ({
+    value: tf.gather(tf.reshape(k, [-1]), positions),
+    // tf.gather's own gradient is an UnsortedSegmentSum, which the wasm backend lacks; ScatterNd it has.
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.reshape(tf.scatterND(tf.expandDims(positions, 1), dy as tf.Tensor, [k.size]), k.shape),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return gather(kernel) as tf.Tensor1D;
+}
+
+/**
+ * Sparse training of masked Dense layers (`createMoon({ kernels })`): dense storage, sparse compute. Each Dense
+ * layer keeps its dense kernel variable, masks, optimizer slots, checkpoints and export exactly as in dense-with-mask
+ * training; only its forward product (and so its backward products) runs through the compiled sparse kernels on the
+ * active weights, gathered from the kernel each step. Their gradient comes back as a dense tensor that is zero off the
+ * mask, which the optimizer wrapper masks anyway, so the weights follow the same updates to float32 rounding.
+ *
+ * A step that needs the dense gradient (RigL's growth, armed by the mask updater) runs the layer's own dense product.
+ * Conv2D layers stay dense. Layouts are rebuilt from the masks (one asynchronous read each) whenever they change.
+ */
+export class SparseTraining {
+  private readonly layouts = new Map<MaskEntry, DeviceLayout>();
+  private readonly originals = new Map<MaskEntry, LayerCall>();
+  /** Set by the mask-updater callback for a step whose gradients must be dense (RigL's growth). */
+  denseStep = false;
+
+  /**
+   * @param masks the kit's mask set: its Dense entries train sparsely
+   * @param choice 'sparse': every masked Dense layer on cpu and wasm; 'auto': those under the backend's crossover
+   */
+  constructor(
+    private readonly masks: MaskSet,
+    private readonly choice: Exclude<KernelChoice, 'dense'>,
+  ) {
+    for (const entry of this.denseEntries()) this.patch(entry);
+  }
+
+  /** Rebuilds every layout from the current masks (after masks changed: a mask update, pruning, a resume). */
+  async refresh(): Promise<void> {
+    for (const entry of this.denseEntries()) {
+      const [inDim, outDim] = entry.kernel.shape;
+      const { rowIndices, columnStarts } = compressColumns((await entry.mask.data()) as Float32Array, inDim, outDim);
+      const positions = new Int32Array(rowIndices.length);
+      for (let j = 0; j < outDim; j++) {
+        for (let k = columnStarts[j]; k < columnStarts[j + 1]; k++) positions[k] = rowIndices[k] * outDim + j;
+      }
+      const old = this.layouts.get(entry);
+      if (old) tf.dispose([old.rowIndices, old.columnStarts, old.positions]);
+      this.layouts.set(entry, {
+        rowIndices: tf.tensor1d(rowIndices, 'int32'),
+        columnStarts: tf.tensor1d(columnStarts, 'int32'),
+        positions: tf.tensor1d(positions, 'int32'),
+        density: rowIndices.length / entry.kernel.size,
+      });
+    }
+  }
+
+  /** Restores the layers' own `call` and frees the layouts. */
+  dispose(): void {
+    for (const [entry, call] of this.originals) (entry.kernel.layer as unknown as DenseInternals).call = call;
+    this.originals.clear();
+    for (const l of this.layouts.values()) tf.dispose([l.rowIndices, l.columnStarts, l.positions]);
+    this.layouts.clear();
+  }
+
+  private denseEntries(): MaskEntry[] {
+    return this.masks.entries.filter((e) => e.kernel.className === 'Dense' && e.kernel.shape.length === 2);
+  }
+
+  /** Whether `entry` runs sparse now: a layout, a backend with the kernels, the density, and no dense step. */
+  private runsSparse(layout: DeviceLayout | undefined): layout is DeviceLayout {
+    if (layout === undefined || this.denseStep) return false;
+    const backend = tf.getBackend();
+    if (!sparseKernelsServe(backend)) return false;
+    return this.choice === 'sparse' || layout.density <= (SPARSE_CROSSOVER_DENSITY[backend] ?? 0);
+  }
+
+  private patch(entry: MaskEntry): void {
+    const layer = entry.kernel.layer as unknown as DenseInternals;
+    const original = layer.call;
+    this.originals.set(entry, original);
+    const [inDim, units] = entry.kernel.shape;
+    layer.call = (inputs, kwargs) => {
+      const layout = this.layouts.get(entry);
+      if (!this.runsSparse(layout)) return original.call(layer, inputs, kwargs);
+      return tf.tidy(() => {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        const activationName = layer.activation?.getClassName() ?? 'Linear';
+        const fused: FusedActivation = activationName === 'Relu' ? 'relu' : 'linear';
+        const values = gatherActive(layer.kernel.read(), layout.positions);
+        const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, inDim])) as tf.Tensor2D;
+        const bias = layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined;
+        const y = sparseDense(flat, { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim }, bias, fused);
+        const shaped = x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), units]);
+        return fused === 'linear' && activationName !== 'Linear' && layer.activation ? layer.activation.apply(shaped) : shaped;
+      });
+    };
+  }
+}

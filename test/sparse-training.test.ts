@@ -1,0 +1,126 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { createMoon, type KernelChoice, type MoonOptions } from '../src';
+import { mnistSubset } from './helpers/data';
+import { leakProbe } from './helpers/leak-probe';
+import { buildMlp, maskedKernels } from './helpers/models';
+
+// createMoon({ kernels }): the masked Dense layers train through the sparse kernels with the semantics of the dense
+// path. Runs in the cpu and the wasm project.
+
+interface Run {
+  masks: number[][];
+  weights: number[][];
+  losses: number[];
+  accuracy: number;
+  updates: number;
+}
+
+/** Trains a fresh seeded MLP with a RigL (or other) kit in `kernels` mode; returns masks, weights and losses. */
+async function train(kernels: KernelChoice, epochs: number, extra: Partial<MoonOptions> = {}, fitEpochs = epochs): Promise<Run> {
+  const model = buildMlp(2, extra.unknownAware === false ? 10 : 11);
+  const { xs, ys } = mnistSubset(6); // 60 samples, 3 steps of 20 per epoch
+  const kit = createMoon({ model, numClasses: 10, epochs, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, kernels, mask: { interval: 2 }, ...extra });
+  let updates = 0;
+  kit.events.on('mask:update', () => updates++);
+  model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: kit.loss, metrics: ['accuracy'] });
+  const labels = kit.labels(ys);
+  const history = await model.fit(xs, labels, { epochs: fitEpochs, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
+  const masks = maskedKernels(kit).map((k) => Array.from(k.mask.dataSync()));
+  const weights = model.getWeights().map((w) => Array.from(w.dataSync(), (v) => v + 0));
+  const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(xs) as tf.Tensor, 1), tf.argMax(labels, 1)), 'float32')).dataSync()[0]);
+  tf.dispose([xs, ys, labels]);
+  model.optimizer.dispose();
+  kit.dispose();
+  model.dispose();
+  return { masks, weights, losses: history.history.loss as number[], accuracy, updates };
+}
+
+const maxDifference = (a: number[][], b: number[][]): number => Math.max(...a.map((w, l) => Math.max(...w.map((v, i) => Math.abs(v - b[l][i])))));
+
+describe(`kernels: 'sparse' trains as the dense path does (${process.env.TFJS_TEST_BACKEND})`, () => {
+  it('a short run with mask updates: identical masks, weights equal to float32 rounding', async () => {
+    const dense = await train('dense', 2);
+    const sparse = await train('sparse', 2);
+    expect(dense.updates).toBeGreaterThan(0); // RigL updates at steps 2 and 4 (the voter window stops them later)
+    expect(sparse.updates).toBe(dense.updates);
+    expect(sparse.masks).toEqual(dense.masks);
+    expect(maxDifference(sparse.weights, dense.weights)).toBeLessThan(2e-5);
+    sparse.losses.forEach((loss, i) => expect(loss).toBeCloseTo(dense.losses[i], 4));
+  });
+
+  it('SET and static too', async () => {
+    for (const sparsifier of ['set', 'static']) {
+      const dense = await train('dense', 2, { sparsifier });
+      const sparse = await train('sparse', 2, { sparsifier });
+      expect(sparse.masks).toEqual(dense.masks);
+      expect(maxDifference(sparse.weights, dense.weights)).toBeLessThan(2e-5);
+    }
+  });
+
+  it('a longer run: losses and accuracy agree', async () => {
+    const dense = await train('dense', 6);
+    const sparse = await train('sparse', 6);
+    sparse.losses.forEach((loss, i) => expect(Math.abs(loss - dense.losses[i])).toBeLessThan(1e-3));
+    expect(Math.abs(sparse.accuracy - dense.accuracy)).toBeLessThanOrEqual(1 / 60 + 1e-9);
+  });
+
+  it("'auto' takes the sparse path only under the crossover, with the same results", async () => {
+    const dense = await train('dense', 2);
+    const auto = await train('auto', 2);
+    expect(auto.masks).toEqual(dense.masks);
+    expect(maxDifference(auto.weights, dense.weights)).toBeLessThan(2e-5);
+  });
+
+  it('a checkpoint written in one mode resumes in the other', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-kernels-'));
+    // 4 epochs in dense mode, checkpoint after 2, resume the last 2 with sparse kernels: equal to 4 dense epochs.
+    const full = await train('dense', 4, { unknownAware: false });
+    const model = buildMlp(2, 10);
+    const { xs, ys } = mnistSubset(6);
+    const first = createMoon({ model, numClasses: 10, epochs: 4, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, mask: { interval: 2 }, unknownAware: false });
+    model.compile({ optimizer: first.optimizer(tf.train.momentum(0.05, 0.9)), loss: first.loss });
+    await model.fit(xs, ys, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...first.callbacks, first.checkpointCallback({ dir, keep: 1 })] });
+    model.optimizer.dispose();
+    first.dispose();
+    model.dispose();
+
+    const again = buildMlp(9, 10); // other initial weights: the checkpoint must restore them
+    const resumed = createMoon({ model: again, numClasses: 10, epochs: 4, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, mask: { interval: 2 }, unknownAware: false, resumeFrom: dir, kernels: 'sparse' });
+    again.compile({ optimizer: resumed.optimizer(tf.train.momentum(0.05, 0.9)), loss: resumed.loss });
+    await again.fit(xs, ys, { epochs: 4, initialEpoch: resumed.resumeEpoch, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...resumed.callbacks] });
+    expect(maskedKernels(resumed).map((k) => Array.from(k.mask.dataSync()))).toEqual(full.masks);
+    expect(maxDifference(again.getWeights().map((w) => Array.from(w.dataSync())), full.weights)).toBeLessThan(2e-5);
+    tf.dispose([xs, ys]);
+    again.optimizer.dispose();
+    resumed.dispose();
+    again.dispose();
+  });
+
+  it('leaks no tensor across epochs, and restores the layers when the kit is disposed', async () => {
+    const model = buildMlp(3, 11);
+    const { xs, ys } = mnistSubset(4);
+    const kit = createMoon({ model, numClasses: 10, epochs: 4, stepsPerEpoch: 2, seed: 1, sparsity: 0.8, kernels: 'sparse', mask: { interval: 1, endStep: 5 }, voter: false });
+    const dense = model.layers[0] as unknown as { call: unknown };
+    const ownCall = Object.getPrototypeOf(dense).call;
+    expect(dense.call).not.toBe(ownCall);
+    model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.05)), loss: kit.loss });
+    const labels = kit.labels(ys);
+    const { callback: probe, counts } = leakProbe(); // minus the loss tensors tfjs's History holds until fit ends
+    await model.fit(xs, labels, { epochs: 3, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, probe] });
+    expect(counts).toEqual([counts[0], counts[0], counts[0]]); // mask updates at steps 1–5 rebuild the layouts each time
+    kit.dispose();
+    expect(dense.call).toBe(ownCall);
+    tf.dispose([xs, ys, labels]);
+    model.optimizer.dispose();
+    model.dispose();
+  });
+
+  it("rejects an unknown kernels choice", () => {
+    const model = buildMlp(1, 11);
+    expect(() => createMoon({ model, numClasses: 10, epochs: 2, stepsPerEpoch: 1, kernels: 'fast' as never })).toThrow(/kernels must be 'auto', 'sparse' or 'dense'/);
+    model.dispose();
+  });
+});
