@@ -1,0 +1,53 @@
+import { execSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { bundlePage, servePage } from '../../scripts/web';
+import * as moon from '../../src';
+import { sparseInferenceScenario, type SparseInferenceResult } from '../helpers/sparse-inference-scenario';
+import { describeInBrowser, useBrowser } from './harness';
+
+const ROOT = path.join(__dirname, '..', '..');
+const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+
+/** The page (wasm-page.ts) and tfjs-wasm's binaries, served from one origin. */
+async function startWasmPage() {
+  execSync('npm run build:esm', { cwd: ROOT, stdio: 'ignore' });
+  const bundle = await bundlePage(path.join(__dirname, 'wasm-page.ts'));
+  const binaries = Object.fromEntries(fs.readdirSync(WASM_DIR).filter((f) => f.endsWith('.wasm')).map((f) => [`/${f}`, fs.readFileSync(path.join(WASM_DIR, f))]));
+  return servePage({ '/index.html': '<!doctype html><title>tfjs-moon sparse kernels</title><script src="page.js"></script>', '/page.js': bundle, ...binaries });
+}
+
+interface PageResult {
+  heapInPlace: boolean;
+  inference: SparseInferenceResult;
+  training: { zerosEqual: boolean; maxWeightDifference: number; losses: number[][] };
+}
+
+describeInBrowser('sparse kernels on tfjs-wasm in a real browser (headless Chromium)', () => {
+  const engine = useBrowser(startWasmPage);
+
+  it("loads sparse models (SparseDense on the page's wasm heap) and trains with kernels 'sparse' as with 'dense'", async () => {
+    const page = await engine.browser().newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(engine.server().url);
+    const result = (await page.evaluate(() => (globalThis as unknown as { sparseResult: Promise<unknown> }).sparseResult)) as PageResult;
+    expect(errors).toEqual([]);
+    expect(result.heapInPlace).toBe(true); // tfjs-wasm's single-threaded build: the kernels run on its heap, no copies
+    await tf.setBackend('cpu');
+    const onCpu = await sparseInferenceScenario(tf, moon);
+    const inPage = result.inference;
+    expect(inPage.backend).toBe('wasm');
+    expect(inPage.autoLayers).toEqual(['SparseDense', 'Dense']);
+    expect(inPage.sparseLayers).toEqual(['SparseDense', 'Dense']);
+    for (const values of [inPage.dense, inPage.auto, inPage.sparse]) {
+      expect(values).toHaveLength(20);
+      values.forEach((v, i) => expect(v).toBeCloseTo(onCpu.dense[i], 5));
+    }
+    expect(result.training.zerosEqual).toBe(true);
+    expect(result.training.maxWeightDifference).toBeLessThan(1e-5);
+    result.training.losses[1].forEach((loss, i) => expect(loss).toBeCloseTo(result.training.losses[0][i], 4));
+    await page.close();
+  }, 180_000);
+});
