@@ -100,7 +100,7 @@ export function buildProgram(): Commander.Command {
   program
     .command('train')
     .description('train one configuration and report accuracy, ECE and OOD detection')
-    .addOption(new Option('--dataset <name>', 'in-distribution data').choices(['mnist6', 'fashion-mnist']).default(RUN_DEFAULTS.dataset))
+    .addOption(new Option('--dataset <name>', 'in-distribution data').choices(['mnist6', 'fashion-mnist', 'fashion6']).default(RUN_DEFAULTS.dataset))
     .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES as string[]).default(RUN_DEFAULTS.model))
     .addOption(new Option('--method <name>', 'dense, or a sparsifier').choices(METHODS as string[]).default(RUN_DEFAULTS.method))
     .option('--sparsity <s>', 'fraction of zero weights, in [0, 1)', fraction, RUN_DEFAULTS.sparsity)

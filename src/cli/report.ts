@@ -117,7 +117,8 @@ export function moonEffectTable(results: readonly RunResult[]): string {
   const rows: string[][] = [];
   for (const g of groups(results.filter((r) => r.config.moon))) {
     // A MOON variant pairs with the plain base run of the same configuration and seed.
-    const baseConfig = (c: RunConfig): RunConfig => ({ ...c, moon: false, variant: undefined, ...(c.variant ? { kit: undefined } : {}) });
+    // A base run has no unknown-aware loss: a MOON run of any loss variant pairs with the plain one.
+    const baseConfig = (c: RunConfig): RunConfig => ({ ...c, moon: false, lossVariant: 'released', variant: undefined, ...(c.variant ? { kit: undefined } : {}) });
     const baseKey = (m: RunResult) => `${groupKey({ ...m, config: baseConfig(m.config) })}|${m.config.seed}`;
     const pairs = g.runs.map((m) => [byKey.get(baseKey(m)), m] as const).filter((p) => p[0]);
     if (pairs.length === 0) continue;

@@ -15,7 +15,7 @@ export const METHODS: readonly Method[] = ['dense', 'rigl', 'set', 'static'];
 
 /** One training run. */
 export interface RunConfig {
-  dataset: 'mnist6' | 'fashion-mnist';
+  dataset: 'mnist6' | 'fashion-mnist' | 'fashion6';
   model: ModelName;
   method: Method;
   /** Ignored (0) for `dense`. */

@@ -71,6 +71,18 @@ describe('datasets', () => {
     expect(e.train.x[i * PIXELS]).toBeCloseTo(140 / 255, 6); // pixels scaled to [0, 1]
   });
 
+  it('Fashion-6: classes 0–5 known, 6–9 the near-OOD set', () => {
+    const e = loadExperiment('fashion6', { seed: 2, dataDir: fakeFashion(50) });
+    expect([e.numClasses, e.train.count, e.test.count]).toEqual([6, 30, 30]);
+    expect(Array.from(new Set(e.train.labels)).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(e.ood.map((o) => [o.name, o.set.count])).toEqual([['fashion-6-9', 20]]);
+    // The fake images' pixels are label·20/255: the OOD set holds labels 6–9 only.
+    const ood = e.ood[0].set;
+    const labelsOfOod = Array.from({ length: ood.count }, (_, i) => Math.round((ood.x[i * PIXELS] * 255) / 20));
+    expect(new Set(labelsOfOod)).toEqual(new Set([6, 7, 8, 9]));
+    expect(() => loadExperiment('fashion6', { seed: 1, dataDir: '/nonexistent' })).toThrow(/fashion6 needs Fashion-MNIST in \/nonexistent/);
+  });
+
   it('names the install command when Fashion-MNIST is missing', () => {
     expect(() => loadExperiment('fashion-mnist', { seed: 1, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'empty-')) })).toThrow(
       /Fashion-MNIST not found: .* Install it with 'sudo apt-get install dataset-fashion-mnist'/,

@@ -189,7 +189,18 @@ export function loadExperiment(name: string, options: ExperimentOptions): Experi
     if (options.trainLimit !== undefined) notes.push(`training on a seeded subset of ${train.count} Fashion-MNIST images`);
     return { name, numClasses: 10, train, test, ood, notes };
   }
-  throw new CliError(`unknown dataset ${JSON.stringify(name)}: use mnist6 or fashion-mnist`, 2);
+  if (name === 'fashion6') {
+    // A second near-OOD task: Fashion-MNIST classes 0–5 (T-shirt … sandal) known, 6–9 (shirt, sneaker, bag, boot) unknown.
+    if (!fashionAvailable(dataDir)) throw new CliError(`fashion6 needs Fashion-MNIST in ${dataDir}: sudo apt-get install dataset-fashion-mnist (or --data-dir)`, 2);
+    const trainRandom = new SeededRandom(options.seed);
+    const train = shuffled(limit(filterLabels(loadFashion(dataDir, 'train'), (l) => l < 6), options.trainLimit, trainRandom) as Experiment['train'], trainRandom);
+    const t10k = loadFashion(dataDir, 't10k');
+    const test = limit(filterLabels(t10k, (l) => l < 6), options.testLimit, random) as Experiment['test'];
+    const ood = [{ name: 'fashion-6-9', set: limit(filterLabels(t10k, (l) => l >= 6), options.testLimit, random) }];
+    if (options.trainLimit !== undefined) notes.push(`training on a seeded subset of ${train.count} Fashion-MNIST images of classes 0–5`);
+    return { name, numClasses: 6, train, test, ood, notes };
+  }
+  throw new CliError(`unknown dataset ${JSON.stringify(name)}: use mnist6, fashion-mnist or fashion6`, 2);
 }
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {
