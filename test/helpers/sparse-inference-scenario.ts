@@ -48,3 +48,11 @@ export async function sparseInferenceScenario(tf: typeof TF, moon: typeof Moon):
   model.dispose();
   return { backend: tf.getBackend(), autoLayers: auto.layers, sparseLayers: sparse.layers, dense: dense.values, auto: auto.values, sparse: sparse.values };
 }
+
+/** Every prediction list equals the dense load's on `reference` (5 decimals): the scenario's 5 × 4 outputs. */
+export function expectSamePredictions(lists: readonly number[][], reference: SparseInferenceResult): void {
+  for (const values of lists) {
+    expect(values).toHaveLength(20);
+    values.forEach((v, i) => expect(v).toBeCloseTo(reference.dense[i], 5));
+  }
+}
