@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { compressColumns, expandColumns } from '../src/plugins/sparse/column-layout';
-import { sparseDense, type CompressedColumns } from '../src/plugins/sparse/sparse-dense-op';
+import { compileSparseKernels, registerSparseKernels, SPARSE_DENSE_KERNELS, sparseDense, sparseKernelsServe, type CompressedColumns } from '../src';
 import { runsInPlace } from '../src/plugins/sparse/kernel-heap';
 import { SPARSE_KERNELS_WASM_BASE64 } from '../src/plugins/sparse/kernel-binary.generated';
 
@@ -162,4 +162,17 @@ describe(`gradients equal the dense ones at the stored entries (${process.env.TF
       disposeWeight(weight);
     });
   }
+});
+
+describe('kernel registration', () => {
+  it('serves cpu and wasm only, registers idempotently, and compiles ahead of use', async () => {
+    expect([sparseKernelsServe('cpu'), sparseKernelsServe('wasm'), sparseKernelsServe('webgl'), sparseKernelsServe('webgpu')]).toEqual([true, true, false, false]);
+    registerSparseKernels();
+    expect(() => registerSparseKernels()).not.toThrow(); // tf.registerKernel would throw on a second registration
+    for (const name of Object.values(SPARSE_DENSE_KERNELS)) {
+      expect(tf.getKernel(name, 'cpu')).toBeDefined();
+      expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    }
+    await expect(compileSparseKernels()).resolves.toBeUndefined();
+  });
 });

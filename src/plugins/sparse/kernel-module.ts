@@ -52,11 +52,16 @@ export function kernelsOn(memory: WebAssembly.Memory): SparseKernelExports {
   return kernels;
 }
 
-/** Whether this JavaScript engine runs WebAssembly SIMD (the kernels need it). */
+let simdSupported: boolean | undefined;
+
+/** Whether this JavaScript engine runs WebAssembly SIMD (the kernels need it); checked once. */
 export function wasmSimdSupported(): boolean {
-  try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(kernelBytes());
-  } catch {
-    return false;
+  if (simdSupported === undefined) {
+    try {
+      simdSupported = typeof WebAssembly === 'object' && WebAssembly.validate(kernelBytes());
+    } catch {
+      simdSupported = false;
+    }
   }
+  return simdSupported;
 }

@@ -45,7 +45,7 @@ export class SparseDense extends tf.layers.Layer {
 
   constructor(args: SparseDenseArgs) {
     const { units, inputDim, nnz, activation, useBias, ...layerArgs } = args;
-    super({ inputShape: layerArgs.batchInputShape === undefined && layerArgs.inputShape === undefined ? undefined : layerArgs.inputShape, ...layerArgs });
+    super(layerArgs);
     for (const [key, value] of Object.entries({ units, inputDim })) {
       if (!Number.isInteger(value) || value < 1) throw new MoonConfigError(`SparseDense: ${key} must be a positive integer, got ${value}`);
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
 import { runOnBackend, type HeapCall } from './kernel-heap';
+import { wasmSimdSupported } from './kernel-module';
 
 /** Kernel names of the sparse × dense op and its two gradients (registered on cpu and wasm). */
 export const SPARSE_DENSE_KERNELS = {
@@ -130,9 +131,12 @@ function sparseDenseGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], at
   };
 }
 
-/** Whether the compiled kernels serve the current backend. */
+/**
+ * Whether the compiled kernels serve `backendName` (default: the current backend): cpu or wasm, in a JavaScript
+ * engine that runs WebAssembly SIMD.
+ */
 export function sparseKernelsServe(backendName: string = tf.getBackend()): boolean {
-  return (SPARSE_KERNEL_BACKENDS as readonly string[]).includes(backendName);
+  return (SPARSE_KERNEL_BACKENDS as readonly string[]).includes(backendName) && wasmSimdSupported();
 }
 
 /**
