@@ -137,9 +137,17 @@ export function moonEffectTable(results: readonly RunResult[]): string {
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
+/** Mean ± std of small probabilities, in scientific notation (p(unknown) runs from 1e-2 down to 1e-7). */
+function pmScientific(values: readonly number[]): string {
+  const { mean, std } = meanStd(values);
+  return `${mean.toExponential(1)} ± ${std.toExponential(1)}`;
+}
+
 /**
  * What the unknown output does, per MOON configuration and OOD set: its mean probability on the ID test set and on
- * the OOD set, and the AUROC of each score (MSP, energy, max-logit, known mass = 1 − p(unknown)), mean ± std (%).
+ * the OOD set (a probability, not %), and the AUROC of each score (MSP, energy, max-logit, known mass =
+ * 1 − p(unknown)), mean ± std (%). With a softmax head the logits are known only up to a per-sample constant, so
+ * max-logit ranks as MSP and energy as the known mass.
  */
 export function mechanismTable(results: readonly RunResult[]): string {
   const rows: string[][] = [];
@@ -151,14 +159,14 @@ export function mechanismTable(results: readonly RunResult[]): string {
         label(g.runs[0]),
         set,
         String(g.runs.length),
-        pm(g.runs.map((r) => r.metrics.unknownMass!.id)),
-        pm(g.runs.map((r) => r.metrics.unknownMass!.ood[set] ?? NaN)),
+        pmScientific(g.runs.map((r) => r.metrics.unknownMass!.id)),
+        pmScientific(g.runs.map((r) => r.metrics.unknownMass!.ood[set] ?? NaN)),
         ...scores.map((s) => pm(g.runs.map((r) => r.metrics.oodByScore?.[s]?.[set]?.auroc ?? NaN))),
       ]);
     }
   }
   if (rows.length === 0) return '(no MOON run recorded p(unknown): runs before this report version)';
-  const header = ['dataset', 'run', 'OOD set', 'seeds', 'p(unknown) ID', 'p(unknown) OOD', ...scores.map((s) => `AUROC ${s}`)];
+  const header = ['dataset', 'run', 'OOD set', 'seeds', 'mean p(unknown) ID', 'mean p(unknown) OOD', ...scores.map((s) => `AUROC ${s}`)];
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
@@ -260,7 +268,7 @@ export async function reportCommand(dir: string, quiet = false): Promise<{ markd
     '',
     moonEffectTable(results),
     '',
-    '## The unknown output: mean p(unknown) (%) and AUROC by score',
+    '## The unknown output: mean p(unknown) and AUROC (%) by score',
     '',
     mechanismTable(results),
     '',

@@ -187,7 +187,8 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const scoreNames: ScoreName[] = ['msp', 'energy', 'max-logit', ...(config.moon ? (['known-mass'] as const) : [])];
   const allScores = async (out: tf.Tensor) => Object.fromEntries(await Promise.all(scoreNames.map(async (s) => [s, await scoreByNameAsync(s)(out, kit)] as const)));
   const idAll = await allScores(idOut);
-  const meanUnknown = (knownMass: Float32Array) => round(1 - knownMass.reduce((s, v) => s + v, 0) / knownMass.length);
+  // p(unknown) runs down to 1e-7: four significant digits, not round()'s five decimals.
+  const meanUnknown = (knownMass: Float32Array) => Number((knownMass.reduce((s, v) => s + (1 - v), 0) / knownMass.length).toPrecision(4));
   metrics.oodByScore = Object.fromEntries(scoreNames.map((s) => [s, {}]));
   if (config.moon) metrics.unknownMass = { id: meanUnknown(idAll['known-mass']), ood: {} };
   for (const { name, set } of experiment.ood) {

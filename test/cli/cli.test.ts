@@ -114,7 +114,8 @@ describe('train and report', () => {
     const { markdown, figures } = await reportCommand(out, true);
     expect(markdown).toContain('| run | seeds | accuracy | ECE | mnist-6-9 AUROC | AUPR-In | AUPR-Out | FPR@95 |');
     expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \(2 ep\) train120 test60 \| 1 \| \d+\.\d\d ± 0\.00 \|/);
-    expect(markdown).toContain('| dataset | run | OOD set | seeds | p(unknown) ID | p(unknown) OOD | AUROC msp | AUROC energy | AUROC max-logit | AUROC known-mass |');
+    expect(markdown).toContain('| dataset | run | OOD set | seeds | mean p(unknown) ID | mean p(unknown) OOD | AUROC msp | AUROC energy | AUROC max-logit | AUROC known-mass |');
+    expect(markdown).toMatch(/\| mnist-6-9 \| 1 \| \d\.\de[-+]\d+ ± 0\.0e\+0 \|/); // probabilities in scientific notation
     expect(figures.sort()).toEqual(['figures/density-mnist6-mlp.svg', 'figures/reliability-mnist6-mlp.svg', 'figures/roc-mnist6-mlp.svg', 'figures/scores-mnist6-mlp.svg']);
     for (const f of figures) {
       const svg = fs.readFileSync(path.join(out, f), 'utf8');
