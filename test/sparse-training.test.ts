@@ -60,6 +60,14 @@ describe(`kernels: 'sparse' trains as the dense path does (${process.env.TFJS_TE
     }
   });
 
+  it('gradual magnitude pruning (masks shrinking step by step) gives the same masks and weights', async () => {
+    const prune = { prune: { schedule: 'polynomial' as const, beginStep: 0, endStep: 4, frequency: 1 }, sparsifier: 'static' };
+    const dense = await train('dense', 3, prune);
+    const sparse = await train('sparse', 3, prune);
+    expect(sparse.masks).toEqual(dense.masks);
+    expect(maxDifference(sparse.weights, dense.weights)).toBeLessThan(2e-5);
+  });
+
   it('a longer run: losses and accuracy agree', async () => {
     const dense = await train('dense', 6);
     const sparse = await train('sparse', 6);
