@@ -112,18 +112,24 @@ function intervalText(differences: readonly number[]): string {
  * MOON minus its base run, paired by seed: Δ accuracy, Δ ECE and, per OOD set, Δ AUROC and Δ FPR@95 (points), each
  * as the mean and its paired-t 95% confidence interval over seeds; ✱ marks an interval that excludes 0.
  */
-export function moonEffectTable(results: readonly RunResult[]): string {
+/**
+ * Each group of MOON runs with the base run of the same configuration and seed: a MOON variant pairs with the plain
+ * base run, and a MOON run of any loss variant with the base (which has no unknown-aware loss).
+ */
+function moonBasePairs(results: readonly RunResult[]): Array<{ group: Group; pairs: Array<readonly [RunResult, RunResult]> }> {
   const byKey = new Map(results.map((r) => [`${groupKey(r)}|${r.config.seed}`, r]));
+  const baseConfig = (c: RunConfig): RunConfig => ({ ...c, moon: false, lossVariant: 'released', variant: undefined, ...(c.variant ? { kit: undefined } : {}) });
+  const baseKey = (m: RunResult) => `${groupKey({ ...m, config: baseConfig(m.config) })}|${m.config.seed}`;
+  return groups(results.filter((r) => r.config.moon))
+    .map((group) => ({ group, pairs: group.runs.flatMap((m) => (byKey.has(baseKey(m)) ? [[byKey.get(baseKey(m))!, m] as const] : [])) }))
+    .filter((p) => p.pairs.length > 0);
+}
+
+export function moonEffectTable(results: readonly RunResult[]): string {
   const rows: string[][] = [];
-  for (const g of groups(results.filter((r) => r.config.moon))) {
-    // A MOON variant pairs with the plain base run of the same configuration and seed.
-    // A base run has no unknown-aware loss: a MOON run of any loss variant pairs with the plain one.
-    const baseConfig = (c: RunConfig): RunConfig => ({ ...c, moon: false, lossVariant: 'released', variant: undefined, ...(c.variant ? { kit: undefined } : {}) });
-    const baseKey = (m: RunResult) => `${groupKey({ ...m, config: baseConfig(m.config) })}|${m.config.seed}`;
-    const pairs = g.runs.map((m) => [byKey.get(baseKey(m)), m] as const).filter((p) => p[0]);
-    if (pairs.length === 0) continue;
+  for (const { group: g, pairs } of moonBasePairs(results)) {
     const oodNames = Object.keys(g.runs[0].metrics.ood);
-    const diff = (f: (r: RunResult) => number) => intervalText(pairs.map(([b, m]) => f(m) - f(b!)));
+    const diff = (f: (r: RunResult) => number) => intervalText(pairs.map(([b, m]) => f(m) - f(b)));
     rows.push([
       `${g.runs[0].config.dataset}`,
       label(pairs[0][1]).replace(' + MOON', ''),
@@ -134,6 +140,24 @@ export function moonEffectTable(results: readonly RunResult[]): string {
     ]);
   }
   const header = ['dataset', 'base run', 'seed pairs', 'Δ accuracy', 'Δ ECE', 'Δ AUROC / Δ FPR@95 per OOD set'];
+  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+}
+
+/**
+ * The unknown output as the detector: AUROC of a MOON run scored by its known mass (1 − p(unknown)) minus the AUROC
+ * of its base run scored by MSP, paired by seed, in points with the paired-t 95% interval (✱: excludes 0).
+ */
+export function knownMassEffectTable(results: readonly RunResult[]): string {
+  const rows: string[][] = [];
+  for (const { group: g, pairs } of moonBasePairs(results)) {
+    const scored = pairs.filter(([, m]) => m.metrics.oodByScore?.['known-mass'] !== undefined);
+    if (scored.length === 0) continue;
+    const oodNames = Object.keys(g.runs[0].metrics.ood);
+    const cells = oodNames.map((n) => `${n}: ${intervalText(scored.map(([b, m]) => m.metrics.oodByScore!['known-mass'][n].auroc - b.metrics.ood[n].auroc))}`);
+    rows.push([g.runs[0].config.dataset, label(scored[0][1]).replace(' + MOON', ''), String(scored.length), cells.join('<br>')]);
+  }
+  if (rows.length === 0) return '(no MOON run with a base run of the same configuration and seed recorded its known-mass score)';
+  const header = ['dataset', 'base run', 'seed pairs', 'Δ AUROC: MOON scored by known mass − base scored by MSP, per OOD set'];
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
@@ -271,6 +295,10 @@ export async function reportCommand(dir: string, quiet = false): Promise<{ markd
     '## The unknown output: mean p(unknown) and AUROC (%) by score',
     '',
     mechanismTable(results),
+    '',
+    '## The unknown output as the detector: MOON scored by known mass minus base scored by MSP (AUROC points, paired by seed)',
+    '',
+    knownMassEffectTable(results),
     '',
     '## Figures',
     '',

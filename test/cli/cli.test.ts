@@ -116,6 +116,7 @@ describe('train and report', () => {
     expect(markdown).toMatch(/\| mlp rigl 0.8 \+ MOON \(2 ep\) train120 test60 \| 1 \| \d+\.\d\d ± 0\.00 \|/);
     expect(markdown).toContain('| dataset | run | OOD set | seeds | mean p(unknown) ID | mean p(unknown) OOD | AUROC msp | AUROC energy | AUROC max-logit | AUROC known-mass |');
     expect(markdown).toMatch(/\| mnist-6-9 \| 1 \| \d\.\de[-+]\d+ ± 0\.0e\+0 \|/); // probabilities in scientific notation
+    expect(markdown).toContain('(no MOON run with a base run of the same configuration and seed recorded its known-mass score)');
     expect(figures.sort()).toEqual(['figures/density-mnist6-mlp.svg', 'figures/reliability-mnist6-mlp.svg', 'figures/roc-mnist6-mlp.svg', 'figures/scores-mnist6-mlp.svg']);
     for (const f of figures) {
       const svg = fs.readFileSync(path.join(out, f), 'utf8');
@@ -181,7 +182,7 @@ describe('bench', () => {
   });
 
   // One real bench in child processes (cpu project only: it starts three node processes).
-  (backend === 'cpu' ? it : it.skip)('runs in parallel processes and resumes without re-running finished runs', () => {
+  (backend === 'cpu' ? it : it.skip)('runs in parallel processes and resumes without re-running finished runs', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-bench-'));
     const config = path.join(out, 'config.json');
     fs.writeFileSync(config, JSON.stringify({ defaults: { dataset: 'mnist6', epochs: 2, trainLimit: 60, testLimit: 30 }, runs: [{ moon: [false, true] }] }));
@@ -197,6 +198,9 @@ describe('bench', () => {
     }
     second = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8');
     expect(second).toBe(lines); // nothing re-run, nothing appended
+    // The report pairs the MOON run with its base run: the known-mass table has one row with one seed pair.
+    const { markdown } = await reportCommand(out, true);
+    expect(markdown).toMatch(/\| mnist6 \| mlp rigl 0\.9 \(2 ep\) train60 test30 \| 1 \| mnist-6-9: -?\d+\.\d\d \(one pair\)/);
   }, 120000);
 });
 
