@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, mspScoreAsync, oodMetrics, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
+  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, oodMetrics, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
@@ -165,7 +165,10 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const predict = (set: ImageSet) => tf.tidy(() => model.predict(inputs(set, config.model), { batchSize: 512 }) as tf.Tensor2D);
   const idOut = predict(experiment.test);
   // Every read is asynchronous, so the evaluation runs on every backend (WebGPU included).
-  const idScores = await mspScoreAsync(idOut, kit);
+  // Every score, to see whether the unknown output itself separates the sets (the mechanism MOON relies on).
+  const scoreNames: ScoreName[] = ['msp', 'energy', 'max-logit', ...(config.moon ? (['known-mass'] as const) : [])];
+  const allScores = async (out: tf.Tensor) => Object.fromEntries(await Promise.all(scoreNames.map(async (s) => [s, await scoreByNameAsync(s)(out, kit)] as const)));
+  const idAll = await allScores(idOut);
   const topStats = tf.tidy(() => tf.stack([tf.max(idOut, 1), tf.cast(tf.argMax(idOut, 1), 'float32')]));
   const stats = await topStats.data();
   topStats.dispose();
@@ -180,13 +183,9 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   };
   const picks = subsample(experiment.test.count, 2000, config.seed);
   const samples: RunResult['samples'] = {
-    id: picks.map((i) => round(idScores[i])), ood: {},
+    id: picks.map((i) => round(idAll.msp[i])), ood: {},
     confidence: picks.map((i) => round(confidence[i])), correct: picks.map((i) => correct[i]),
   };
-  // Every score, to see whether the unknown output itself separates the sets (the mechanism MOON relies on).
-  const scoreNames: ScoreName[] = ['msp', 'energy', 'max-logit', ...(config.moon ? (['known-mass'] as const) : [])];
-  const allScores = async (out: tf.Tensor) => Object.fromEntries(await Promise.all(scoreNames.map(async (s) => [s, await scoreByNameAsync(s)(out, kit)] as const)));
-  const idAll = await allScores(idOut);
   // p(unknown) runs down to 1e-7: four significant digits, not round()'s five decimals.
   const meanUnknown = (knownMass: Float32Array) => Number((knownMass.reduce((s, v) => s + (1 - v), 0) / knownMass.length).toPrecision(4));
   metrics.oodByScore = Object.fromEntries(scoreNames.map((s) => [s, {}]));

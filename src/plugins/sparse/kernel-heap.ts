@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError } from '../../core/errors';
 import { kernelsOn, type SparseKernelExports } from './kernel-module';
 
 /** The wasm backend's internals the kernels use (tfjs-backend-wasm 4.22; feature-detected, with a copying fallback). */
@@ -74,7 +75,12 @@ const isWasmBackend = (backend: tf.KernelBackend): backend is WasmBackendInterna
 function valuesOf(info: tf.TensorInfo, backend: tf.KernelBackend): ArrayBufferView {
   if (isWasmBackend(backend)) return backend.typedArrayFromHeap(info);
   const values = (backend as CpuBackendInternals).data.get(info.dataId)?.values;
-  if (!ArrayBuffer.isView(values)) throw new Error(`sparse kernels: the ${info.dtype} tensor's values are not a typed array on this backend`);
+  if (!ArrayBuffer.isView(values)) {
+    throw new MoonConfigError(
+      `the sparse kernels cannot read a ${info.dtype} tensor of this backend (its values are not a typed array): ` +
+        "run SparseDense layers on the cpu or wasm backend, or load the model with loadSparse(source, { kernels: 'dense' })",
+    );
+  }
   return values;
 }
 

@@ -36,11 +36,22 @@ function topologyLayers(topology: unknown): LayerJson[] {
   return Array.isArray(layers) ? (layers as LayerJson[]) : [];
 }
 
-/** Whether a Dense layer with this kernel density should become a SparseDense layer under `choice`. */
+/**
+ * Whether the sparse kernels should run a layer of this density on `backendName`: 'sparse' wherever they serve the
+ * backend, 'auto' only up to its crossover density. Shared by loading (conversion) and training.
+ */
+export function sparsePays(choice: Exclude<KernelChoice, 'dense'>, density: number, backendName: string): boolean {
+  if (!sparseKernelsServe(backendName)) return false;
+  return choice === 'sparse' || density <= (SPARSE_CROSSOVER_DENSITY[backendName] ?? 0);
+}
+
+/**
+ * Whether a Dense layer with this kernel density should become a SparseDense layer under `choice`: never for
+ * 'dense' or a kernel without zeros; 'sparse' converts on any backend (SparseDense falls back to a dense product).
+ */
 export function convertsAtDensity(choice: KernelChoice, density: number, backendName: string): boolean {
   if (choice === 'dense' || density >= 1) return false;
-  if (choice === 'sparse') return true;
-  return sparseKernelsServe(backendName) && density <= (SPARSE_CROSSOVER_DENSITY[backendName] ?? 0);
+  return choice === 'sparse' || sparsePays(choice, density, backendName);
 }
 
 /**

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MaskEntry, MaskSet } from '../masks/mask-set';
 import { compressColumns } from './column-layout';
-import { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './sparse-conversion';
-import { sparseDense, sparseKernelsServe, type FusedActivation } from './sparse-dense-op';
+import { sparsePays, type KernelChoice } from './sparse-conversion';
+import { sparseDense, type FusedActivation } from './sparse-dense-op';
 
 /** The column layout of one mask on the device: where the active weights are, in the kernels' order. */
 interface DeviceLayout {
@@ -95,10 +95,7 @@ export class SparseTraining {
 
   /** Whether `entry` runs sparse now: a layout, a backend with the kernels, the density, and no dense step. */
   private runsSparse(layout: DeviceLayout | undefined): layout is DeviceLayout {
-    if (layout === undefined || this.denseStep) return false;
-    const backend = tf.getBackend();
-    if (!sparseKernelsServe(backend)) return false;
-    return this.choice === 'sparse' || layout.density <= (SPARSE_CROSSOVER_DENSITY[backend] ?? 0);
+    return layout !== undefined && !this.denseStep && sparsePays(this.choice, layout.density, tf.getBackend());
   }
 
   private patch(entry: MaskEntry): void {
