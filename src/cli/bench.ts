@@ -35,7 +35,7 @@ export function trainFlags(c: RunConfig): string[] {
   const flags = [
     '--dataset', c.dataset, '--model', c.model, '--method', c.method, '--sparsity', String(c.sparsity), '--moon', c.moon ? 'on' : 'off',
     '--epochs', String(c.epochs), '--seed', String(c.seed), '--batch-size', String(c.batchSize), '--lr', String(c.learningRate), '--preset', c.preset,
-    '--optimizer', c.optimizer, '--weight-decay', String(c.weightDecay), '--shuffle', c.shuffle, '--loss', c.lossVariant, '--kernels', c.kernels,
+    '--optimizer', c.optimizer, '--weight-decay', String(c.weightDecay), '--shuffle', c.shuffle, '--loss', c.lossVariant, '--kernels', c.kernels, '--head', c.head,
   ];
   if (c.trainLimit !== undefined) flags.push('--train-limit', String(c.trainLimit));
   if (c.testLimit !== undefined) flags.push('--test-limit', String(c.testLimit));

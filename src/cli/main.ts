@@ -11,7 +11,7 @@ import { CliError } from './cli-error';
 import { MODEL_NAMES, type ModelName } from './models';
 import { requireOptional } from './optional';
 import { reportCommand } from './report';
-import { METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './train';
+import { HEADS, METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type HeadKind, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './train';
 import { trainCommand } from './train-command';
 
 /** commander, loaded when the program is built (inside main's error handling: it is an optional peer). */
@@ -74,6 +74,7 @@ interface TrainOptions {
   shuffle: ShuffleMode;
   loss: LossVariant;
   kernels: KernelChoice;
+  head: HeadKind;
   preset: RunConfig['preset'];
   prune: 'off' | 'polynomial' | 'constant';
   fromModel?: string;
@@ -113,6 +114,7 @@ export function buildProgram(): Commander.Command {
     .option('--weight-decay <x>', 'coupled L2 weight decay on every parameter (the reference: 5e-4; 0 for none)', nonNegative, RUN_DEFAULTS.weightDecay)
     .addOption(new Option('--loss <variant>', 'the unknown-aware loss of --moon on: the reference\'s, or an opt-in variant (docs/method.md)').choices(['released', 'abstention', 'log-unknown']).default(RUN_DEFAULTS.lossVariant))
     .addOption(new Option('--kernels <mode>', 'how masked Dense layers compute: dense, or the sparse kernels on cpu/wasm (faster, same results to float32 rounding)').choices(['dense', 'sparse', 'auto']).default(RUN_DEFAULTS.kernels))
+    .addOption(new Option('--head <kind>', 'output layer: softmax (probabilities) or linear (logits, for energy and max-logit scores from real logits)').choices(HEADS as string[]).default(RUN_DEFAULTS.head))
     .addOption(new Option('--shuffle <mode>', 'order of the training set: a new seeded order every epoch, or one for the run').choices(SHUFFLE_MODES as string[]).default(RUN_DEFAULTS.shuffle))
     .addOption(new Option('--preset <name>', 'kit preset').choices(['recommended', 'as-released']).default(RUN_DEFAULTS.preset))
     .option('--train-limit <n>', 'train on a seeded subset of at most n images', integer(1))
@@ -131,7 +133,7 @@ export function buildProgram(): Commander.Command {
       const config: RunConfig = {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
-        optimizer: o.optimizer, weightDecay: o.weightDecay, shuffle: o.shuffle, lossVariant: o.loss, kernels: o.kernels,
+        optimizer: o.optimizer, weightDecay: o.weightDecay, shuffle: o.shuffle, lossVariant: o.loss, kernels: o.kernels, head: o.head,
         trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: withPrune(o.kit, o.prune), variant: o.variant,
         fromModel: o.fromModel, saveModel: o.saveModel,
       };

@@ -10,22 +10,25 @@ export function inputShapeOf(model: ModelName): number[] {
   return model === 'mlp' ? [784] : [28, 28, 1];
 }
 
+/** The output layer's activation: softmax (probabilities) or linear (logits). */
+export type HeadActivation = 'softmax' | 'linear';
+
 /**
- * Builds a model with `outputs` softmax units (K, or K + 1 with an "unknown" unit), initializers seeded:
+ * Builds a model with `outputs` softmax (or, with `head: 'linear'`, logit) units (K, or K + 1 with an "unknown" unit), initializers seeded:
  * - `mlp`: LeNet-300-100 (784-300-100-outputs, ReLU);
  * - `lenet5`: Conv(6, 5×5, same) → MaxPool → Conv(16, 5×5) → MaxPool → Dense 120 → Dense 84 → outputs;
  * - `vgg-bn`: [Conv(16, 3×3) → BN → ReLU] ×2 → MaxPool → [Conv(32, 3×3) → BN → ReLU] ×2 → MaxPool → Dense 128 → outputs.
  */
-export function buildModel(name: ModelName, outputs: number, seed: number): tf.LayersModel {
+export function buildModel(name: ModelName, outputs: number, seed: number, head: HeadActivation = 'softmax'): tf.LayersModel {
   let k = 0;
   const init = () => tf.initializers.heNormal({ seed: seed * 100 + ++k });
-  const dense = (units: number, activation: 'relu' | 'softmax' = 'relu', extra: object = {}) =>
+  const dense = (units: number, activation: 'relu' | HeadActivation = 'relu', extra: object = {}) =>
     tf.layers.dense({ units, activation, kernelInitializer: init(), ...extra });
   const conv = (filters: number, kernelSize: number, extra: object = {}) =>
     tf.layers.conv2d({ filters, kernelSize, kernelInitializer: init(), ...extra });
   switch (name) {
     case 'mlp':
-      return tf.sequential({ layers: [dense(300, 'relu', { inputShape: [784] }), dense(100), dense(outputs, 'softmax')] });
+      return tf.sequential({ layers: [dense(300, 'relu', { inputShape: [784] }), dense(100), dense(outputs, head)] });
     case 'lenet5':
       return tf.sequential({
         layers: [
@@ -36,7 +39,7 @@ export function buildModel(name: ModelName, outputs: number, seed: number): tf.L
           tf.layers.flatten(),
           dense(120),
           dense(84),
-          dense(outputs, 'softmax'),
+          dense(outputs, head),
         ],
       });
     case 'vgg-bn': {
@@ -55,7 +58,7 @@ export function buildModel(name: ModelName, outputs: number, seed: number): tf.L
           tf.layers.maxPooling2d({ poolSize: 2 }),
           tf.layers.flatten(),
           dense(128),
-          dense(outputs, 'softmax'),
+          dense(outputs, head),
         ],
       });
     }

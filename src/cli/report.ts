@@ -143,21 +143,29 @@ export function moonEffectTable(results: readonly RunResult[]): string {
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
+/** The scores a base run can be read by (it has no unknown output). */
+export type BaseScore = 'msp' | 'energy' | 'max-logit';
+
 /**
  * The unknown output as the detector: AUROC of a MOON run scored by its known mass (1 − p(unknown)) minus the AUROC
- * of its base run scored by MSP, paired by seed, in points with the paired-t 95% interval (✱: excludes 0).
+ * of its base run scored by `baseScore`, paired by seed, in points with the paired-t 95% interval (✱: excludes 0).
+ * Energy and max-logit are compared only for base runs with a linear head: from a softmax head they are not the
+ * scores of those names (the logits are known only up to a per-sample constant).
  */
-export function knownMassEffectTable(results: readonly RunResult[]): string {
+export function knownMassEffectTable(results: readonly RunResult[], baseScore: BaseScore = 'msp'): string {
   const rows: string[][] = [];
+  const readable = (b: RunResult) => baseScore === 'msp' || b.config.head === 'linear';
   for (const { group: g, pairs } of moonBasePairs(results)) {
-    const scored = pairs.filter(([, m]) => m.metrics.oodByScore?.['known-mass'] !== undefined);
+    const scored = pairs.filter(([b, m]) => m.metrics.oodByScore?.['known-mass'] !== undefined && b.metrics.oodByScore?.[baseScore] !== undefined && readable(b));
     if (scored.length === 0) continue;
     const oodNames = Object.keys(g.runs[0].metrics.ood);
-    const cells = oodNames.map((n) => `${n}: ${intervalText(scored.map(([b, m]) => m.metrics.oodByScore!['known-mass'][n].auroc - b.metrics.ood[n].auroc))}`);
+    const cells = oodNames.map((n) => `${n}: ${intervalText(scored.map(([b, m]) => m.metrics.oodByScore!['known-mass'][n].auroc - b.metrics.oodByScore![baseScore][n].auroc))}`);
     rows.push([g.runs[0].config.dataset, label(scored[0][1]).replace(' + MOON', ''), String(scored.length), cells.join('<br>')]);
   }
-  if (rows.length === 0) return '(no MOON run with a base run of the same configuration and seed recorded its known-mass score)';
-  const header = ['dataset', 'base run', 'seed pairs', 'Δ AUROC: MOON scored by known mass − base scored by MSP, per OOD set'];
+  if (rows.length === 0) {
+    return `(no MOON run with a base run of the same configuration and seed recorded its known-mass score${baseScore === 'msp' ? '' : ` beside a linear-head base scored by ${baseScore}`})`;
+  }
+  const header = ['dataset', 'base run', 'seed pairs', `Δ AUROC: MOON scored by known mass − base scored by ${baseScore}, per OOD set`];
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
@@ -171,21 +179,25 @@ function pmScientific(values: readonly number[]): string {
  * What the unknown output does, per MOON configuration and OOD set: its mean probability on the ID test set and on
  * the OOD set (a probability, not %), and the AUROC of each score (MSP, energy, max-logit, known mass =
  * 1 − p(unknown)), mean ± std (%). With a softmax head the logits are known only up to a per-sample constant, so
- * max-logit ranks as MSP and energy as the known mass.
+ * max-logit ranks as MSP and energy as the known mass. Base runs with a linear head are listed too (no unknown
+ * output: "–"), since their energy and max-logit are the real scores a MOON run must beat.
  */
 export function mechanismTable(results: readonly RunResult[]): string {
   const rows: string[][] = [];
   const scores = ['msp', 'energy', 'max-logit', 'known-mass'];
-  for (const g of groups(results.filter((r) => r.config.moon && r.metrics.unknownMass !== undefined))) {
+  const listed = (r: RunResult) => (r.config.moon ? r.metrics.unknownMass !== undefined : r.config.head === 'linear' && r.metrics.oodByScore !== undefined);
+  for (const g of groups(results.filter(listed))) {
+    const moon = g.runs[0].config.moon;
+    const scoreCell = (s: string, set: string) => (!moon && s === 'known-mass' ? '–' : pm(g.runs.map((r) => r.metrics.oodByScore?.[s]?.[set]?.auroc ?? NaN)));
     for (const set of Object.keys(g.runs[0].metrics.ood)) {
       rows.push([
         g.runs[0].config.dataset,
         label(g.runs[0]),
         set,
         String(g.runs.length),
-        pmScientific(g.runs.map((r) => r.metrics.unknownMass!.id)),
-        pmScientific(g.runs.map((r) => r.metrics.unknownMass!.ood[set] ?? NaN)),
-        ...scores.map((s) => pm(g.runs.map((r) => r.metrics.oodByScore?.[s]?.[set]?.auroc ?? NaN))),
+        moon ? pmScientific(g.runs.map((r) => r.metrics.unknownMass!.id)) : '–',
+        moon ? pmScientific(g.runs.map((r) => r.metrics.unknownMass!.ood[set] ?? NaN)) : '–',
+        ...scores.map((s) => scoreCell(s, set)),
       ]);
     }
   }
@@ -299,6 +311,10 @@ export async function reportCommand(dir: string, quiet = false): Promise<{ markd
     '## The unknown output as the detector: MOON scored by known mass minus base scored by MSP (AUROC points, paired by seed)',
     '',
     knownMassEffectTable(results),
+    '',
+    '## The same against the base run scored by energy (linear heads only: real logits)',
+    '',
+    knownMassEffectTable(results, 'energy'),
     '',
     '## Figures',
     '',

@@ -9,6 +9,13 @@ export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'nestero
 export type ShuffleMode = 'epoch' | 'once';
 export const SHUFFLE_MODES: readonly ShuffleMode[] = ['epoch', 'once'];
 
+/**
+ * The output layer: 'softmax' (probabilities, TF.js's usual head) or 'linear' (logits). Only a linear head gives
+ * energy and max-logit scores from real logits (a softmax output fixes the logits only up to a per-sample constant).
+ */
+export type HeadKind = 'softmax' | 'linear';
+export const HEADS: readonly HeadKind[] = ['softmax', 'linear'];
+
 /** The training methods: dense, or a sparsifier. */
 export type Method = 'dense' | 'rigl' | 'set' | 'static';
 export const METHODS: readonly Method[] = ['dense', 'rigl', 'set', 'static'];
@@ -36,6 +43,8 @@ export interface RunConfig {
   lossVariant: LossVariant;
   /** How masked Dense layers compute in training (createMoon's `kernels`): speed only, the results are the same. */
   kernels: KernelChoice;
+  /** The output layer's activation: 'softmax' (probabilities) or 'linear' (logits; the kit and the scores read them as such). */
+  head: HeadKind;
   preset: Preset;
   trainLimit?: number;
   testLimit?: number;
@@ -54,6 +63,6 @@ export interface RunConfig {
 export const RUN_DEFAULTS = {
   dataset: 'mnist6', model: 'mlp', method: 'rigl', sparsity: 0.9, moon: true, epochs: 10, seed: 1, batchSize: 64, learningRate: 0.05, preset: 'recommended',
   // The reference's recipe: Nesterov momentum 0.9, weight decay 5e-4, a new order every epoch.
-  optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch', lossVariant: 'released', kernels: 'dense',
+  optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch', lossVariant: 'released', kernels: 'dense', head: 'softmax',
 } as const;
 

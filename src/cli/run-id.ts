@@ -4,8 +4,8 @@ import { RUN_DEFAULTS, type RunConfig } from './run-config';
  * What a run recorded before a field existed meant by its absence: results written before the optimizer, weight
  * decay and shuffling became part of the config trained with momentum 0.9, no decay and one order.
  */
-const LEGACY_FIELDS: Pick<RunConfig, 'optimizer' | 'weightDecay' | 'shuffle' | 'lossVariant' | 'kernels'> = {
-  optimizer: 'momentum', weightDecay: 0, shuffle: 'once', lossVariant: 'released', kernels: 'dense',
+const LEGACY_FIELDS: Pick<RunConfig, 'optimizer' | 'weightDecay' | 'shuffle' | 'lossVariant' | 'kernels' | 'head'> = {
+  optimizer: 'momentum', weightDecay: 0, shuffle: 'once', lossVariant: 'released', kernels: 'dense', head: 'softmax',
 };
 
 /** A recorded config with the fields it predates filled in as they were then (see {@link LEGACY_FIELDS}). */
@@ -41,7 +41,7 @@ function configTags(config: RunConfig): string[] {
   if (c.variant) tags.push(c.variant);
   tags.push(`e${c.epochs}`);
   const optional: Array<[keyof RunConfig, string]> = [
-    ['preset', 'preset-'], ['learningRate', 'lr'], ['batchSize', 'bs'], ['optimizer', 'opt-'], ['weightDecay', 'wd'], ['shuffle', 'shuffle-'], ['lossVariant', 'loss-'], ['kernels', 'kernels-'],
+    ['preset', 'preset-'], ['learningRate', 'lr'], ['batchSize', 'bs'], ['optimizer', 'opt-'], ['weightDecay', 'wd'], ['shuffle', 'shuffle-'], ['lossVariant', 'loss-'], ['kernels', 'kernels-'], ['head', 'head-'],
   ];
   for (const [key, prefix] of optional) {
     if (c[key] !== RUN_DEFAULTS[key as keyof typeof RUN_DEFAULTS]) tags.push(`${prefix}${String(c[key])}`);

@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, oodMetrics, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
+  accuracyAsync, addUnknownHead, probabilitiesFrom, createMoon, expectedCalibrationError, exportSparse, loadSparse, oodMetrics, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
@@ -9,7 +9,7 @@ import { buildModel, inputShapeOf, type ModelName } from './models';
 import { type OptimizerName, type RunConfig } from './run-config';
 import { runId } from './run-id';
 
-export { METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './run-config';
+export { HEADS, METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type HeadKind, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './run-config';
 export { runId } from './run-id';
 
 /** The inner optimizer of a run. */
@@ -106,7 +106,7 @@ export interface TrainHooks {
 export async function trainRun(config: RunConfig, backend: string, hooks: TrainHooks = {}): Promise<RunResult> {
   const experiment = loadExperiment(config.dataset, { seed: config.seed, dataDir: config.dataDir, trainLimit: config.trainLimit, testLimit: config.testLimit });
   const k = experiment.numClasses;
-  const model = config.fromModel ? await startingModel(config.fromModel, k, config.moon) : buildModel(config.model, config.moon ? k + 1 : k, config.seed);
+  const model = config.fromModel ? await startingModel(config.fromModel, k, config.moon) : buildModel(config.model, config.moon ? k + 1 : k, config.seed, config.head);
   const stepsPerEpoch = Math.ceil(experiment.train.count / config.batchSize);
   const dense = config.method === 'dense';
   const kit = createMoon({
@@ -169,7 +169,8 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
   const scoreNames: ScoreName[] = ['msp', 'energy', 'max-logit', ...(config.moon ? (['known-mass'] as const) : [])];
   const allScores = async (out: tf.Tensor) => Object.fromEntries(await Promise.all(scoreNames.map(async (s) => [s, await scoreByNameAsync(s)(out, kit)] as const)));
   const idAll = await allScores(idOut);
-  const topStats = tf.tidy(() => tf.stack([tf.max(idOut, 1), tf.cast(tf.argMax(idOut, 1), 'float32')]));
+  // Confidence is the top probability (of a linear head's softmax); the predicted class is the same from either.
+  const topStats = tf.tidy(() => tf.stack([tf.max(probabilitiesFrom(idOut, kit.outputKind), 1), tf.cast(tf.argMax(idOut, 1), 'float32')]));
   const stats = await topStats.data();
   topStats.dispose();
   const n = experiment.test.count;

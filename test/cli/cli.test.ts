@@ -126,6 +126,40 @@ describe('train and report', () => {
   });
 });
 
+describe('train with --head linear (logits)', () => {
+  it('trains a base and a MOON run on logits; the report compares MOON\'s known mass with the base\'s real energy score', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-linear-'));
+    const summaries: RunResult[] = [];
+    for (const moon of ['off', 'on']) {
+      const dir = path.join(out, 'runs', moon);
+      const { code, stderr } = await cli(['train', '--head', 'linear', '--moon', moon, '--epochs', '2', '--train-limit', '120', '--test-limit', '60', '--seed', '3', '--backend', backend, '--out', dir, '--quiet']);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      summaries.push(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResult);
+    }
+    const [base, moon] = summaries;
+    expect(base.id).toBe('mnist6_mlp_rigl_s0.9_base_e2_head-linear_train120_test60_seed3');
+    expect(base.config.head).toBe('linear');
+    // Confidences are probabilities (the softmax of the logits), so calibration is measured on them, not on logits.
+    for (const c of [...base.samples.confidence, ...moon.samples.confidence]) {
+      expect(c).toBeGreaterThan(0);
+      expect(c).toBeLessThanOrEqual(1);
+    }
+    // Logits give energy its own ranking; from probabilities it would rank as the known mass (1 for a base run).
+    const idEnergy = base.metrics.oodByScore!.energy['mnist-6-9'];
+    expect(idEnergy.auroc).toBeGreaterThan(0);
+    expect(idEnergy.auroc).not.toBe(0.5);
+    for (const r of summaries) fs.appendFileSync(path.join(out, 'results.jsonl'), `${JSON.stringify({ ...r, id: r.config.moon ? 'on' : 'off' })}\n`);
+    const { markdown } = await reportCommand(out, true);
+    const energyTable = markdown.slice(markdown.indexOf('scored by energy (linear heads only'));
+    expect(energyTable).toMatch(/\| mnist6 \| mlp rigl 0\.9 \(2 ep\) head-linear train120 test60 \| 1 \| mnist-6-9: -?\d+\.\d\d \(one pair\)/);
+    const expected = 100 * (moon.metrics.oodByScore!['known-mass']['mnist-6-9'].auroc - idEnergy.auroc);
+    expect(energyTable).toContain(`mnist-6-9: ${expected.toFixed(2)} (one pair)`);
+    // The base run is listed with its real scores and no unknown output.
+    expect(markdown).toMatch(/\| mnist6 \| mlp rigl 0\.9 \(2 ep\) head-linear train120 test60 \| mnist-6-9 \| 1 \| – \| – \| \d+\.\d\d ± 0\.00 \| \d+\.\d\d ± 0\.00 \| \d+\.\d\d ± 0\.00 \| – \|/);
+  });
+});
+
 describe('train with --kit', () => {
   it('a MOON run without a voter (--kit {"voter":false}) completes, under its variant id', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-kit-'));
@@ -173,7 +207,7 @@ describe('bench', () => {
     expect(trainFlags(variant).slice(-4)).toEqual(['--kit', '{"tuner":{"alphaFinal":0.1}}', '--variant', 'a0.1']);
     expect(trainFlags(runs[0])).toEqual([
       '--dataset', 'mnist6', '--model', 'mlp', '--method', 'rigl', '--sparsity', '0.9', '--moon', 'off', '--epochs', '3', '--seed', '1', '--batch-size', '64',
-      '--lr', '0.05', '--preset', 'recommended', '--optimizer', 'nesterov', '--weight-decay', '0.0005', '--shuffle', 'epoch', '--loss', 'released', '--kernels', 'dense',
+      '--lr', '0.05', '--preset', 'recommended', '--optimizer', 'nesterov', '--weight-decay', '0.0005', '--shuffle', 'epoch', '--loss', 'released', '--kernels', 'dense', '--head', 'softmax',
     ]);
     const tuned = expandBench({ runs: [{ fromModel: 'runs/m', saveModel: 'runs/out' }] })[0];
     expect(trainFlags(tuned).slice(-4)).toEqual(['--from-model', 'runs/m', '--save-model', 'runs/out']);
@@ -217,7 +251,7 @@ describe('run ids and group keys name every field of a config', () => {
 
   it('every other field changes the id too; the seed changes the id but not the group', () => {
     const changes: Partial<RunConfig>[] = [
-      { batchSize: 128 }, { optimizer: 'adam' }, { lossVariant: 'abstention' }, { kernels: 'sparse' }, { weightDecay: 0 }, { shuffle: 'once' }, { trainLimit: 100 }, { testLimit: 50 },
+      { batchSize: 128 }, { optimizer: 'adam' }, { head: 'linear' }, { lossVariant: 'abstention' }, { kernels: 'sparse' }, { weightDecay: 0 }, { shuffle: 'once' }, { trainLimit: 100 }, { testLimit: 50 },
       { dataDir: '/data' }, { kit: { voter: false } }, { kit: { voter: false, tuner: { alphaFinal: 0.5 } } }, { variant: 'v' }, { fromModel: 'a' }, { fromModel: 'b' },
     ];
     const ids = changes.map((c) => runId({ ...base, ...c }));
