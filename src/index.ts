@@ -31,7 +31,7 @@ export { topKMaskAsync } from './plugins/sparsifiers/device-top-k';
 export type { DensityDistribution, LayerShape } from './plugins/distributions/density-distribution';
 export { UniformDistribution } from './plugins/distributions/uniform';
 export { ErdosRenyiDistribution, ErdosRenyiKernelDistribution } from './plugins/distributions/erdos-renyi';
-export { SeededRandom, type RandomSource } from './plugins/random-source';
+export { SeededRandom, randomPermutation, type RandomSource } from './plugins/random-source';
 export type { MaskInit, LayerSparsityTargets } from './plugins/masks/initial-masks';
 
 // Errors, events and the domain's types.

@@ -1,4 +1,4 @@
-import { dropFractionAt, isMaskUpdateStep, SeededRandom, type MaskSchedule } from '../src';
+import { dropFractionAt, isMaskUpdateStep, randomPermutation, SeededRandom, type MaskSchedule } from '../src';
 import { sampleWithoutReplacement } from '../src/plugins/random-source';
 
 const base: MaskSchedule = { interval: 100, startStep: 0, endStep: 1000, dropFraction: 0.3, decay: 'cosine' };
@@ -55,6 +55,16 @@ describe('SeededRandom', () => {
     expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...xs)).toBeLessThan(1);
     expect(xs.reduce((s, x) => s + x, 0) / xs.length).toBeCloseTo(0.5, 1);
+  });
+
+  it('draws a seeded permutation: every index once, repeatable, different across seeds', () => {
+    const order = randomPermutation(200, new SeededRandom(3));
+    expect(Array.from(order).sort((x, y) => x - y)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(Array.from(randomPermutation(200, new SeededRandom(3)))).toEqual(Array.from(order));
+    expect(Array.from(randomPermutation(200, new SeededRandom(4)))).not.toEqual(Array.from(order));
+    expect(Array.from(order)).not.toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(Array.from(randomPermutation(0, new SeededRandom(3)))).toEqual([]);
+    expect(() => randomPermutation(-1, new SeededRandom(3))).toThrow(/integer ≥ 0/);
   });
 
   it('samples distinct indices without replacement', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { dropSmallestMagnitude, growLargestScores, RigLSparsifier, SeededRandom, SETSparsifier, StaticSparsifier, topKMask } from '../src';
+import { dropSmallestMagnitude, fromTieOrder, growLargestScores, intoTieOrder, RigLSparsifier, SeededRandom, SETSparsifier, StaticSparsifier, topKMask } from '../src';
 import { randomTieOrder } from '../src/plugins/sparsifiers/mask-ops';
 
 const ctxFor = (weights: number[], mask: number[], gradient: number[] | undefined, dropCount: number) => ({
@@ -112,5 +112,19 @@ describe('tie-breaking in drop and grow (mask.tieBreak)', () => {
     expect(Array.from(f).sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     f.forEach((p, i) => expect(inv[p]).toBe(i));
     tf.dispose([forward, inverse]);
+  });
+
+  it('intoTieOrder flattens a tensor into the order, fromTieOrder restores positions and shape; without an order both pass it through', async () => {
+    const order = randomTieOrder(6, new SeededRandom(5));
+    const t = tf.tensor2d([10, 11, 12, 13, 14, 15], [2, 3]);
+    const permuted = intoTieOrder(t, order);
+    const f = await order.forward.data();
+    expect(Array.from(await permuted.data())).toEqual(Array.from(f, (p) => 10 + p));
+    const back = fromTieOrder(permuted, order, [2, 3]);
+    expect(back.shape).toEqual([2, 3]);
+    expect(Array.from(await back.data())).toEqual([10, 11, 12, 13, 14, 15]);
+    expect(intoTieOrder(t, undefined)).toBe(t);
+    expect(fromTieOrder(t, undefined, [2, 3])).toBe(t);
+    tf.dispose([t, permuted, back, order.forward, order.inverse]);
   });
 });

@@ -6,9 +6,9 @@ import { rocCurve } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { requireOptional } from './optional';
 import type { RunConfig } from './run-config';
+import { extraTags, groupKey as configGroupKey, normalizeConfig } from './run-id';
 import type { RunResult } from './train';
 import { writeAtomic } from './write-atomic';
-import { extraTags, groupKey as configGroupKey, normalizeConfig } from './run-id';
 
 /** Runs that differ only by seed. */
 interface Group {
@@ -59,6 +59,11 @@ const label = (r: RunResult) =>
   (r.config.variant ? ` [${r.config.variant}]` : '') + (r.config.epochs ? ` (${r.config.epochs} ep)` : '') +
   extraTags(r.config).map((t) => ` ${t}`).join('');
 
+/** A Markdown table: the header row, its rule, then the rows. */
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+}
+
 /** Mean ± std tables per dataset: accuracy, ECE and, per OOD set, AUROC / AUPR-In / AUPR-Out / FPR@95 (%). */
 export function summaryTables(results: readonly RunResult[]): string {
   const sections: string[] = [];
@@ -79,7 +84,7 @@ export function summaryTables(results: readonly RunResult[]): string {
       ]),
       g.runs[0].density.global.toFixed(3),
     ]);
-    sections.push(`### ${dataset}\n\n${[header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n')}`);
+    sections.push(`### ${dataset}\n\n${markdownTable(header, rows)}`);
   }
   return sections.join('\n\n');
 }
@@ -109,10 +114,6 @@ function intervalText(differences: readonly number[]): string {
 }
 
 /**
- * MOON minus its base run, paired by seed: Δ accuracy, Δ ECE and, per OOD set, Δ AUROC and Δ FPR@95 (points), each
- * as the mean and its paired-t 95% confidence interval over seeds; ✱ marks an interval that excludes 0.
- */
-/**
  * Each group of MOON runs with the base run of the same configuration and seed: a MOON variant pairs with the plain
  * base run, and a MOON run of any loss variant with the base (which has no unknown-aware loss).
  */
@@ -125,6 +126,10 @@ function moonBasePairs(results: readonly RunResult[]): Array<{ group: Group; pai
     .filter((p) => p.pairs.length > 0);
 }
 
+/**
+ * MOON minus its base run, paired by seed: Δ accuracy, Δ ECE and, per OOD set, Δ AUROC and Δ FPR@95 (points), each
+ * as the mean and its paired-t 95% confidence interval over seeds; ✱ marks an interval that excludes 0.
+ */
 export function moonEffectTable(results: readonly RunResult[]): string {
   const rows: string[][] = [];
   for (const { group: g, pairs } of moonBasePairs(results)) {
@@ -140,7 +145,7 @@ export function moonEffectTable(results: readonly RunResult[]): string {
     ]);
   }
   const header = ['dataset', 'base run', 'seed pairs', 'Δ accuracy', 'Δ ECE', 'Δ AUROC / Δ FPR@95 per OOD set'];
-  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+  return markdownTable(header, rows);
 }
 
 /** The scores a base run can be read by (it has no unknown output). */
@@ -166,7 +171,7 @@ export function knownMassEffectTable(results: readonly RunResult[], baseScore: B
     return `(no MOON run with a base run of the same configuration and seed recorded its known-mass score${baseScore === 'msp' ? '' : ` beside a linear-head base scored by ${baseScore}`})`;
   }
   const header = ['dataset', 'base run', 'seed pairs', `Δ AUROC: MOON scored by known mass − base scored by ${baseScore}, per OOD set`];
-  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+  return markdownTable(header, rows);
 }
 
 /** Mean ± std of small probabilities, in scientific notation (p(unknown) runs from 1e-2 down to 1e-7). */
@@ -203,7 +208,7 @@ export function mechanismTable(results: readonly RunResult[]): string {
   }
   if (rows.length === 0) return '(no MOON run recorded p(unknown): runs before this report version)';
   const header = ['dataset', 'run', 'OOD set', 'seeds', 'mean p(unknown) ID', 'mean p(unknown) OOD', ...scores.map((s) => `AUROC ${s}`)];
-  return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
+  return markdownTable(header, rows);
 }
 
 /** The ROC curve (ID positive) of two score samples, as AUROC integrates it, thinned to at most `max` points. */

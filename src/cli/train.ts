@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import {
-  accuracyAsync, addUnknownHead, probabilitiesFrom, createMoon, expectedCalibrationError, exportSparse, loadSparse, oodMetrics, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
+  accuracyAsync, addUnknownHead, createMoon, expectedCalibrationError, exportSparse, loadSparse, oodMetrics, probabilitiesFrom, randomPermutation, scoreByNameAsync, SeededRandom, type ScoreName, type MoonKit, type OodMetrics,
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
@@ -21,13 +21,7 @@ export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Opt
 
 /** The order of the training set in epoch `epoch` of a run seeded `seed`: a Fisher–Yates shuffle, the same on every backend. */
 export function epochOrder(count: number, seed: number, epoch: number): Int32Array {
-  const random = new SeededRandom(seed * 100_003 + epoch + 1);
-  const order = Int32Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
+  return randomPermutation(count, new SeededRandom(seed * 100_003 + epoch + 1));
 }
 
 /** What one run produced. */

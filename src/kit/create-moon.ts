@@ -1,4 +1,3 @@
-import { SparseTraining } from '../plugins/sparse/sparse-training';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
@@ -28,6 +27,7 @@ import { WeightAverage } from '../plugins/moon/weight-average';
 import { LearningRateDriver } from '../plugins/optimizer/learning-rate-driver';
 import { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { RandomSource } from '../plugins/random-source';
+import { SparseTraining } from '../plugins/sparse/sparse-training';
 import { kitContainer, resolveDistribution, resolveSparsifier } from './kit-container';
 import { checkModel, type CheckedModel } from './model-checks';
 import { MoonKit } from './moon-kit';

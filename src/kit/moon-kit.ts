@@ -1,4 +1,3 @@
-import type { SparseTraining } from '../plugins/sparse/sparse-training';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { CheckpointCallback, type CheckpointOptions } from '../callbacks/checkpoint-callback';
@@ -19,6 +18,7 @@ import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
 import type { WeightAverage } from '../plugins/moon/weight-average';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
 import type { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
+import type { SparseTraining } from '../plugins/sparse/sparse-training';
 
 /**
  * A loss for `model.compile({ loss })`: per-sample losses [B], which `fit` weights (classWeight) and averages as

@@ -60,6 +60,22 @@ export class SeededRandom implements RandomSource {
 }
 
 /**
+ * The integers 0 … n−1 in a seeded random order: a Fisher–Yates shuffle from the last position down, drawn on the
+ * host, so the same seed gives the same order on every backend (training-set orders, tie orders, data splits).
+ */
+export function randomPermutation(n: number, random: RandomSource): Int32Array {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`a permutation needs a length that is an integer ≥ 0, got ${n}`);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+/**
  * Picks `count` distinct integers from [0, n) uniformly at random (partial Fisher–Yates).
  * @returns the chosen indices, in the order drawn.
  */

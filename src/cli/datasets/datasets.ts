@@ -1,7 +1,7 @@
 import { requireOptional } from '../optional';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SeededRandom } from 'tfjs-moon';
+import { randomPermutation, SeededRandom } from 'tfjs-moon';
 import { CliError } from '../cli-error';
 import { readIdxFile } from './idx';
 
@@ -44,16 +44,6 @@ function mnistDigits(): Array<{ raw: number[]; length: number }> {
   return requireOptional<Array<{ raw: number[]; length: number }>>('mnist');
 }
 
-/** Indices 0 … n−1 in a seeded random order. */
-export function permutation(n: number, random: SeededRandom): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 /** The images (and labels) at `indices` of a set. */
 export function pick(set: ImageSet, indices: ArrayLike<number>): ImageSet {
   const x = new Float32Array(indices.length * PIXELS);
@@ -68,13 +58,13 @@ export function pick(set: ImageSet, indices: ArrayLike<number>): ImageSet {
 
 /** The set in a seeded random order (training runs unshuffled, so this order is the one every epoch sees). */
 function shuffled<T extends ImageSet>(set: T, random: SeededRandom): T {
-  return pick(set, permutation(set.count, random)) as T;
+  return pick(set, randomPermutation(set.count, random)) as T;
 }
 
 /** A seeded random subset of at most `limit` images. */
 function limit(set: ImageSet, max: number | undefined, random: SeededRandom): ImageSet {
   if (max === undefined || max >= set.count) return set;
-  return pick(set, permutation(set.count, random).subarray(0, max).slice().sort());
+  return pick(set, randomPermutation(set.count, random).subarray(0, max).slice().sort());
 }
 
 /** The IDX files of Fashion-MNIST, gzipped or not, or a message that names the command that installs them. */
@@ -109,7 +99,7 @@ export function mnistSplits(seed: number): { train: ImageSet & { labels: Int32Ar
   const digits = mnistDigits();
   const parts = { train: { x: [] as Float32Array[], y: [] as number[] }, test: { x: [] as Float32Array[], y: [] as number[] } };
   digits.forEach((digit, d) => {
-    const order = permutation(digit.length, new SeededRandom(seed * 10 + d));
+    const order = randomPermutation(digit.length, new SeededRandom(seed * 10 + d));
     const cut = Math.floor(digit.length * 0.8);
     order.forEach((i, rank) => {
       const part = rank < cut ? parts.train : parts.test;

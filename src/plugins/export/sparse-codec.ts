@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
 
 /** How one float32 weight is stored. */
@@ -19,6 +20,30 @@ export interface WeightSpec {
   name: string;
   shape: number[];
   dtype: string;
+}
+
+/** One weight with its bytes (a view into the data it was cut from). */
+export interface NamedWeight extends WeightSpec {
+  data: Uint8Array;
+}
+
+/** Bytes per element of a weight's dtype (bool is stored as one byte, float32 and int32 as four). */
+const elementBytes = (dtype: string): number => (dtype === 'bool' ? 1 : 4);
+
+/** Dense weight data cut into one view per spec, in order. */
+export function splitWeights(specs: readonly WeightSpec[], data: ArrayBuffer): NamedWeight[] {
+  let offset = 0;
+  return specs.map((spec) => {
+    const bytes = tf.util.sizeFromShape(spec.shape) * elementBytes(spec.dtype);
+    const piece = new Uint8Array(data, offset, bytes);
+    offset += bytes;
+    return { ...spec, data: piece };
+  });
+}
+
+/** The inverse of {@link splitWeights}: the specs and the weights' bytes joined in one buffer. */
+export function joinWeights(weights: readonly NamedWeight[]): { specs: WeightSpec[]; data: ArrayBuffer } {
+  return { specs: weights.map(({ name, shape, dtype }) => ({ name, shape, dtype })), data: concatBytes(weights.map((w) => w.data)) };
 }
 
 /** Metadata key under which the compact artifacts describe their encoding. */
@@ -48,12 +73,8 @@ export function encodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): 
   const chunks: Uint8Array[] = [];
   const outSpecs: WeightSpec[] = [];
   const weights: EncodedWeight[] = [];
-  let offset = 0;
-  for (const spec of specs) {
-    const n = spec.shape.reduce((p, d) => p * d, 1);
-    const bytes = n * (spec.dtype === 'bool' ? 1 : 4);
-    const raw = new Uint8Array(data, offset, bytes);
-    offset += bytes;
+  for (const { data: raw, ...spec } of splitWeights(specs, data)) {
+    const n = tf.util.sizeFromShape(spec.shape);
     if (spec.dtype !== 'float32') {
       chunks.push(raw.slice());
       outSpecs.push({ ...spec });
@@ -100,13 +121,13 @@ export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuff
     return out;
   };
   for (const w of weights) {
-    const n = w.shape.reduce((p, d) => p * d, 1);
+    const n = tf.util.sizeFromShape(w.shape);
     const dtype = w.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
       throw new MoonConfigError(`weight "${w.name}" has dtype ${JSON.stringify(dtype)}, which compact artifacts do not hold: float32, int32 or bool`);
     }
     if (w.encoding === 'dense') {
-      chunks.push(take(n * (dtype === 'bool' ? 1 : 4)));
+      chunks.push(take(n * elementBytes(dtype)));
       specs.push({ name: w.name, shape: w.shape, dtype });
       continue;
     }

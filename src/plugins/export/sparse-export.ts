@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError, MoonModelError } from '../../core/errors';
-import { concatBytes, decodeWeights, encodedBytes, encodeWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
+import { decodeWeights, encodedBytes, encodeWeights, joinWeights, splitWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
 import { nodeBuiltin } from '../../core/node-builtins';
 import { fileHandler, isFileUrl } from './file-handler';
 import { requireOneOf } from '../../core/validate';
-import { convertDenseLayers, KERNEL_CHOICES, type KernelChoice, type NamedWeight } from '../sparse/sparse-conversion';
+import { convertDenseLayers, KERNEL_CHOICES, type KernelChoice } from '../sparse/sparse-conversion';
 import { compileSparseKernels } from '../sparse/kernel-module';
 import '../sparse/sparse-dense-layer'; // registers SparseDense with tf.serialization
 
@@ -106,24 +106,6 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
   );
 }
 
-const bytesPerElement = (dtype: string): number => (dtype === 'bool' ? 1 : 4);
-
-/** Dense weight data cut into one piece per spec. */
-function splitWeights(specs: readonly WeightSpec[], data: ArrayBuffer): NamedWeight[] {
-  let offset = 0;
-  return specs.map((spec) => {
-    const bytes = spec.shape.reduce((p, d) => p * d, 1) * bytesPerElement(spec.dtype);
-    const piece = new Uint8Array(data, offset, bytes);
-    offset += bytes;
-    return { ...spec, data: piece };
-  });
-}
-
-/** The inverse of {@link splitWeights}. */
-function joinWeights(weights: readonly NamedWeight[]): { specs: WeightSpec[]; data: ArrayBuffer } {
-  return { specs: weights.map(({ name, shape, dtype }) => ({ name, shape, dtype })), data: concatBytes(weights.map((w) => w.data)) };
-}
-
 /** What {@link sizeReport} returns (bytes). */
 export interface SizeReport {
   /** The weights stored densely (float32). */
@@ -147,6 +129,6 @@ export async function sizeReport(model: tf.LayersModel): Promise<SizeReport> {
   } catch {
     gzipBytes = undefined; // a browser build without zlib
   }
-  const compactBytes = encoded.weights.reduce((s, w) => s + encodedBytes(w.encoding, w.shape.reduce((p, d) => p * d, 1), w.nonzero), 0);
+  const compactBytes = encoded.weights.reduce((s, w) => s + encodedBytes(w.encoding, tf.util.sizeFromShape(w.shape), w.nonzero), 0);
   return { denseBytes: data.byteLength, gzipBytes, compactBytes, ratio: compactBytes / data.byteLength };
 }

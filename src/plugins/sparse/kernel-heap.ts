@@ -32,7 +32,7 @@ export interface HeapCall {
   run(kernels: SparseKernelExports, inputs: number[], outputs: number[], scratch: number[]): void;
 }
 
-const byteLength = (shape: readonly number[]): number => 4 * shape.reduce((p, d) => p * d, 1);
+const byteLength = (shape: readonly number[]): number => 4 * tf.util.sizeFromShape(shape as number[]);
 const align16 = (n: number): number => (n + 15) & ~15;
 
 /** The wasm backend's memory when the kernels may run on it in place: a plain (not shared) WebAssembly.Memory. */

@@ -1,3 +1,4 @@
+import type { NamedWeight } from '../export/sparse-codec';
 import { compressColumns } from './column-layout';
 import { sparseKernelsServe } from './sparse-dense-op';
 
@@ -14,13 +15,6 @@ export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'sparse', 'dense
  */
 export const SPARSE_CROSSOVER_DENSITY: Readonly<Record<string, number>> = Object.freeze({ wasm: 0.3, cpu: 0.9 });
 
-/** One named weight: its spec and its bytes. */
-export interface NamedWeight {
-  name: string;
-  shape: number[];
-  dtype: string;
-  data: Uint8Array;
-}
 
 /** A serialized layer as it appears in a model topology's `config.layers`. */
 interface LayerJson {

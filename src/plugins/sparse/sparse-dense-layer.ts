@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
-import { sparseDense, type FusedActivation } from './sparse-dense-op';
+import { sparseDenseLastAxis, type FusedActivation } from './sparse-dense-op';
 
 /** What a {@link SparseDense} layer is made from (its serialized config, in camelCase). */
 export interface SparseDenseArgs {
@@ -81,7 +81,6 @@ export class SparseDense extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const flat = (x.rank === 2 ? x : x.reshape([-1, this.inputDim])) as tf.Tensor2D;
       const fused: FusedActivation = this.activationName === 'relu' ? 'relu' : 'linear';
       const weight = {
         values: this.values.read() as tf.Tensor1D,
@@ -89,8 +88,7 @@ export class SparseDense extends tf.layers.Layer {
         columnStarts: this.columnStarts.read() as tf.Tensor1D,
         inDim: this.inputDim,
       };
-      const y = sparseDense(flat, weight, this.bias?.read() as tf.Tensor1D | undefined, fused);
-      const shaped = x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.units]);
+      const shaped = sparseDenseLastAxis(x, weight, this.bias?.read() as tf.Tensor1D | undefined, fused);
       return this.afterKernel === undefined ? shaped : (this.afterKernel.apply(shaped) as tf.Tensor);
     });
   }

@@ -156,6 +156,16 @@ export function sparseDense(x: tf.Tensor2D, weight: CompressedColumns, bias: tf.
   return tf.engine().runKernel(SPARSE_DENSE_KERNELS.forward, inputs, { activation }) as tf.Tensor2D;
 }
 
+/**
+ * {@link sparseDense} over the last axis of an input of rank ≥ 2, as Dense does: the leading axes are flattened into
+ * the batch for the kernel and restored after it. Shared by SparseDense layers and sparse training of Dense layers.
+ */
+export function sparseDenseLastAxis(x: tf.Tensor, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation): tf.Tensor {
+  if (x.rank === 2) return sparseDense(x as tf.Tensor2D, weight, bias, activation);
+  const y = sparseDense(tf.reshape(x, [-1, weight.inDim]) as tf.Tensor2D, weight, bias, activation);
+  return tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]]);
+}
+
 /** The same product through dense ops: W scattered back to [inDim, outDim] (no gradient: inference only). */
 function denseFallback(x: tf.Tensor2D, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation): tf.Tensor2D {
   return tf.tidy(() => {

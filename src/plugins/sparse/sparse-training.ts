@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MaskEntry, MaskSet } from '../masks/mask-set';
 import { compressColumns } from './column-layout';
 import { sparsePays, type KernelChoice } from './sparse-conversion';
-import { sparseDense, type FusedActivation } from './sparse-dense-op';
+import { sparseDenseLastAxis, type FusedActivation } from './sparse-dense-op';
 
 /** The column layout of one mask on the device: where the active weights are, in the kernels' order. */
 interface DeviceLayout {
@@ -102,7 +102,7 @@ export class SparseTraining {
     const layer = entry.kernel.layer as unknown as DenseInternals;
     const original = layer.call;
     this.originals.set(entry, original);
-    const [inDim, units] = entry.kernel.shape;
+    const inDim = entry.kernel.shape[0];
     layer.call = (inputs, kwargs) => {
       const layout = this.layouts.get(entry);
       if (!this.runsSparse(layout)) return original.call(layer, inputs, kwargs);
@@ -111,10 +111,8 @@ export class SparseTraining {
         const activationName = layer.activation?.getClassName() ?? 'Linear';
         const fused: FusedActivation = activationName === 'Relu' ? 'relu' : 'linear';
         const values = gatherActive(layer.kernel.read(), layout.positions);
-        const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, inDim])) as tf.Tensor2D;
         const bias = layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined;
-        const y = sparseDense(flat, { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim }, bias, fused);
-        const shaped = x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), units]);
+        const shaped = sparseDenseLastAxis(x, { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim }, bias, fused);
         return fused === 'linear' && activationName !== 'Linear' && layer.activation ? layer.activation.apply(shaped) : shaped;
       });
     };

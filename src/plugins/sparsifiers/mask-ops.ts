@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { RandomSource } from '../random-source';
+import { randomPermutation, type RandomSource } from '../random-source';
 import type { TieOrder } from './sparsifier';
 
 /** A seeded random order of `size` positions and its inverse (Fisher–Yates on the host: the same on every backend). */
 export function randomTieOrder(size: number, random: RandomSource): TieOrder {
-  const forward = Int32Array.from({ length: size }, (_, i) => i);
-  for (let i = size - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    const t = forward[i];
-    forward[i] = forward[j];
-    forward[j] = t;
-  }
+  const forward = randomPermutation(size, random);
   const inverse = new Int32Array(size);
   forward.forEach((position, i) => (inverse[position] = i));
   return { forward: tf.tensor1d(forward, 'int32'), inverse: tf.tensor1d(inverse, 'int32') };
