@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { bundlePage, servePage } from '../../scripts/web';
 import * as moon from '../../src';
-import { describeInBrowser, useBrowser } from './harness';
+import { describeInBrowser, pageGlobal, useBrowser } from './harness';
 import { trainScenario, type ScenarioResult } from './scenario';
 
 /** The page trains the shared scenario; it imports `tfjs-moon` through the package's exports map (the ESM build). */
@@ -17,12 +17,7 @@ describeInBrowser('in a real browser (headless Chromium, webgl on SwiftShader)',
   const engine = useBrowser(startTestPage);
 
   it('trains a MOON kit on webgl exactly as the cpu backend does, and round-trips the export through IndexedDB', async () => {
-    const page = await engine.browser().newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(engine.server().url);
-    const inBrowser = (await page.evaluate(() => (globalThis as unknown as { scenario: Promise<unknown> }).scenario)) as ScenarioResult;
-    expect(errors).toEqual([]);
+    const inBrowser = await pageGlobal<ScenarioResult>(engine, 'scenario');
     await tf.setBackend('cpu');
     const inNode = await trainScenario(tf, moon);
 
@@ -50,17 +45,13 @@ describeInBrowser('in a real browser (headless Chromium, webgl on SwiftShader)',
     // weights) allocated at its first snapshot, in the last epoch — the same counts as in Node.
     expect(inBrowser.numTensorsPerEpoch).toEqual([24, 24, 24, 30]);
     expect(inBrowser.numTensorsPerEpoch).toEqual(inNode.numTensorsPerEpoch);
-    await page.close();
   }, 180_000);
 
   it('bundles the package root for the browser as it is; Node-only features fail there with a typed error', async () => {
-    const page = await engine.browser().newPage();
-    await page.goto(engine.server().url);
-    const result = await page.evaluate(() => (globalThis as unknown as { nodeOnly: Promise<unknown> }).nodeOnly);
+    const result = await pageGlobal<unknown>(engine, 'nodeOnly');
     expect(result).toEqual({
       threw: true, name: 'MoonConfigError', isMoonError: true,
       message: expect.stringMatching(/checkpoints \(kit.checkpoint, resumeFrom\) needs Node's file system .*exportSparse\(model, 'indexeddb:\/\/name'\)/),
     });
-    await page.close();
   }, 120_000);
 });

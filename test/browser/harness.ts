@@ -28,3 +28,21 @@ export function useBrowser(startServer: () => Promise<PageServer>): { browser: (
   });
   return { browser: () => browser!, server: () => server! };
 }
+
+/**
+ * Opens a page of the suite's server, awaits the promise the page publishes as `globalThis[name]`, and closes the
+ * page. Fails on any uncaught error in the page.
+ */
+export async function pageGlobal<T>(engine: { browser: () => Browser; server: () => PageServer }, name: string): Promise<T> {
+  const page = await engine.browser().newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(engine.server().url);
+    const value = await page.evaluate((key) => (globalThis as unknown as Record<string, unknown>)[key], name);
+    expect(errors).toEqual([]);
+    return value as T;
+  } finally {
+    await page.close();
+  }
+}

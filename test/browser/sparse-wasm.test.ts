@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bundlePage, servePage } from '../../scripts/web';
 import * as moon from '../../src';
 import { expectSamePredictions, sparseInferenceScenario, type SparseInferenceResult } from '../helpers/sparse-inference-scenario';
-import { describeInBrowser, useBrowser } from './harness';
+import { describeInBrowser, pageGlobal, useBrowser } from './harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
@@ -28,12 +28,7 @@ describeInBrowser('sparse kernels on tfjs-wasm in a real browser (headless Chrom
   const engine = useBrowser(startWasmPage);
 
   it("loads sparse models (SparseDense on the page's wasm heap) and trains with kernels 'sparse' as with 'dense'", async () => {
-    const page = await engine.browser().newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(engine.server().url);
-    const result = (await page.evaluate(() => (globalThis as unknown as { sparseResult: Promise<unknown> }).sparseResult)) as PageResult;
-    expect(errors).toEqual([]);
+    const result = await pageGlobal<PageResult>(engine, 'sparseResult');
     expect(result.heapInPlace).toBe(true); // tfjs-wasm's single-threaded build: the kernels run on its heap, no copies
     await tf.setBackend('cpu');
     const onCpu = await sparseInferenceScenario(tf, moon);
@@ -45,6 +40,5 @@ describeInBrowser('sparse kernels on tfjs-wasm in a real browser (headless Chrom
     expect(result.training.zerosEqual).toBe(true);
     expect(result.training.maxWeightDifference).toBeLessThan(1e-5);
     result.training.losses[1].forEach((loss, i) => expect(loss).toBeCloseTo(result.training.losses[0][i], 4));
-    await page.close();
   }, 180_000);
 });
