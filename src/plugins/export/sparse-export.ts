@@ -6,7 +6,7 @@ import { fileHandler, isFileUrl } from './file-handler';
 import { requireOneOf } from '../../core/validate';
 import { convertDenseLayers, KERNEL_CHOICES, type KernelChoice } from '../sparse/sparse-conversion';
 import { compileSparseKernels } from '../sparse/kernel-module';
-import '../sparse/sparse-dense-layer'; // registers SparseDense with tf.serialization
+import { checkSparseDenseLayers } from '../sparse/sparse-dense-layer'; // also registers SparseDense with tf.serialization
 
 /** What the compact artifacts carry in `userDefinedMetadata`. */
 interface SparseMetadata {
@@ -101,9 +101,16 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
     ({ specs, data } = joinWeights(weights));
     await compileSparseKernels();
   }
-  return tf.loadLayersModel(
+  const model = await tf.loadLayersModel(
     tf.io.fromMemory({ ...artifacts, modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data, userDefinedMetadata: otherMetadata }),
   );
+  try {
+    await checkSparseDenseLayers(model); // a SparseDense layer saved as such is refused here, before anything runs
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }
 
 /** What {@link sizeReport} returns (bytes). */

@@ -72,7 +72,7 @@ function privateHeap(bytes: number): WebAssembly.Memory {
 const isWasmBackend = (backend: tf.KernelBackend): backend is WasmBackendInternals => 'typedArrayFromHeap' in backend;
 
 /** The values of a tensor, as the backend holds them (a view of the heap on wasm, the store's array on cpu). */
-function valuesOf(info: tf.TensorInfo, backend: tf.KernelBackend): ArrayBufferView {
+export function valuesOf(info: tf.TensorInfo, backend: tf.KernelBackend): ArrayBufferView {
   if (isWasmBackend(backend)) return backend.typedArrayFromHeap(info);
   const values = (backend as CpuBackendInternals).data.get(info.dataId)?.values;
   if (!ArrayBuffer.isView(values)) {
@@ -81,6 +81,16 @@ function valuesOf(info: tf.TensorInfo, backend: tf.KernelBackend): ArrayBufferVi
         "run SparseDense layers on the cpu or wasm backend, or load the model with loadSparse(source, { kernels: 'dense' })",
     );
   }
+  return values;
+}
+
+/**
+ * The values as the kernels read them: 4-byte elements of the tensor's dtype. The cpu backend casts int32 to
+ * float32 without a copy (the float32 tensor still holds an Int32Array), which the kernels would read as raw bits.
+ */
+function asStoredDtype(info: tf.TensorInfo, values: ArrayBufferView): ArrayBufferView {
+  if (info.dtype === 'float32' && !(values instanceof Float32Array)) return Float32Array.from(values as unknown as ArrayLike<number>);
+  if (info.dtype === 'int32' && !(values instanceof Int32Array)) return Int32Array.from(values as unknown as ArrayLike<number>);
   return values;
 }
 
@@ -96,7 +106,7 @@ function runWithCopies(call: HeapCall, backend: tf.KernelBackend): tf.TensorInfo
   const memory = privateHeap(end);
   const heap = new Uint8Array(memory.buffer); // made after the growth, so it is not detached
   call.inputs.forEach((info, i) => {
-    const values = valuesOf(info, backend);
+    const values = asStoredDtype(info, valuesOf(info, backend));
     heap.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offsets[i]);
   });
   const nIn = call.inputs.length;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
 import { sparseDenseLastAxis, type FusedActivation } from './sparse-dense-op';
+import { checkLayoutContents, checkLayoutMetadata } from './layout-check';
 
 /** What a {@link SparseDense} layer is made from (its serialized config, in camelCase). */
 export interface SparseDenseArgs {
@@ -88,9 +89,21 @@ export class SparseDense extends tf.layers.Layer {
         columnStarts: this.columnStarts.read() as tf.Tensor1D,
         inDim: this.inputDim,
       };
-      const shaped = sparseDenseLastAxis(x, weight, this.bias?.read() as tf.Tensor1D | undefined, fused);
+      const shaped = sparseDenseLastAxis(x, weight, this.bias?.read() as tf.Tensor1D | undefined, fused, this.name);
       return this.afterKernel === undefined ? shaped : (this.afterKernel.apply(shaped) as tf.Tensor);
     });
+  }
+
+  /**
+   * Checks this layer's layout (dtypes, lengths, column starts, row indices in [0, inputDim)) with asynchronous
+   * reads; throws a `MoonModelError` naming the layer. The kernels check it too, at the first call after it changed;
+   * this lets a loader refuse a damaged file before anything runs.
+   */
+  async checkLayout(): Promise<void> {
+    if (!this.built) return;
+    const [values, rowIndices, columnStarts] = [this.values.read(), this.rowIndices.read(), this.columnStarts.read()];
+    checkLayoutMetadata({ values, rowIndices, columnStarts, bias: this.bias?.read() }, this.units, this.name);
+    checkLayoutContents((await rowIndices.data()) as Int32Array, (await columnStarts.data()) as Int32Array, this.inputDim, this.name);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -105,3 +118,13 @@ export class SparseDense extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(SparseDense);
+
+/** The layers of a model, nested models included (depth first). */
+function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? [l, ...allLayers(l)] : [l]));
+}
+
+/** Checks the layout of every SparseDense layer of `model` ({@link SparseDense.checkLayout}). */
+export async function checkSparseDenseLayers(model: tf.LayersModel): Promise<void> {
+  for (const layer of allLayers(model)) if (layer instanceof SparseDense) await layer.checkLayout();
+}

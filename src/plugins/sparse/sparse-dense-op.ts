@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
-import { runOnBackend, type HeapCall } from './kernel-heap';
+import { runOnBackend, valuesOf, type HeapCall } from './kernel-heap';
+import { checkLayoutMetadata, checkLayoutOnce, type LayoutTensors } from './layout-check';
 import { wasmSimdSupported } from './kernel-module';
 
 /** Kernel names of the sparse × dense op and its two gradients (registered on cpu and wasm). */
@@ -33,10 +34,26 @@ const paddedBatch = (batch: number): number => (batch + 3) & ~3;
 
 type Kernel = tf.KernelConfig['kernelFunc'];
 
+/** The kernels' attributes: the fused activation, the input width, and the layer named in layout errors. */
+interface SparseDenseAttrs {
+  activation: FusedActivation;
+  inDim: number;
+  layer: string;
+}
+
+/** The bounds check every kernel makes before the compiled code reads a layout (contents once per layout). */
+function checkLayout(layout: LayoutTensors, attrs: SparseDenseAttrs, backend: tf.KernelBackend): void {
+  checkLayoutMetadata(layout, layout.columnStarts.shape[0] - 1, attrs.layer);
+  checkLayoutOnce(layout, attrs.inDim, attrs.layer, (info) => valuesOf(info, backend));
+}
+
 const forward: Kernel = ({ inputs, attrs, backend }) => {
   const { x, values, rowIndices, columnStarts, bias } = inputs as Record<string, tf.TensorInfo>;
-  const relu = (attrs as { activation: FusedActivation }).activation === 'relu' ? 1 : 0;
+  const checked = attrs as unknown as SparseDenseAttrs;
   const [batch, inDim] = x.shape;
+  if (x.dtype !== 'float32' || inDim !== checked.inDim) throw new MoonConfigError(`sparseDense: x must be float32 [batch, ${checked.inDim}], got ${x.dtype} [${x.shape.join(', ')}]`);
+  checkLayout({ values, rowIndices, columnStarts, bias }, checked, backend as tf.KernelBackend);
+  const relu = checked.activation === 'relu' ? 1 : 0;
   const outDim = columnStarts.shape[0] - 1;
   const stride = paddedBatch(batch);
   const transposed = batch >= TRANSPOSE_FROM_BATCH;
@@ -56,7 +73,8 @@ const forward: Kernel = ({ inputs, attrs, backend }) => {
 
 const inputGradient: Kernel = ({ inputs, attrs, backend }) => {
   const { dy, values, rowIndices, columnStarts } = inputs as Record<string, tf.TensorInfo>;
-  const { inDim } = attrs as { inDim: number };
+  const { inDim } = attrs as unknown as SparseDenseAttrs;
+  checkLayout({ values, rowIndices, columnStarts }, attrs as unknown as SparseDenseAttrs, backend as tf.KernelBackend);
   const [batch, outDim] = dy.shape;
   const stride = paddedBatch(batch);
   const call: HeapCall = {
@@ -72,8 +90,10 @@ const inputGradient: Kernel = ({ inputs, attrs, backend }) => {
   return runOnBackend(call, backend as tf.KernelBackend)[0];
 };
 
-const valuesGradient: Kernel = ({ inputs, backend }) => {
+const valuesGradient: Kernel = ({ inputs, attrs, backend }) => {
   const { x, dy, rowIndices, columnStarts } = inputs as Record<string, tf.TensorInfo>;
+  const values = { dtype: 'float32', shape: rowIndices.shape, dataId: {} } as tf.TensorInfo; // only its metadata is checked
+  checkLayout({ values, rowIndices, columnStarts }, attrs as unknown as SparseDenseAttrs, backend as tf.KernelBackend);
   const [batch, inDim] = x.shape;
   const outDim = dy.shape[1];
   const stride = paddedBatch(batch);
@@ -120,11 +140,12 @@ function sparseDenseGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], at
   const [x, values, rowIndices, columnStarts, y] = saved;
   const upstream = dy as tf.Tensor2D;
   // relu was fused: its gradient passes where the output is positive.
-  const dPre = (attrs as unknown as { activation: FusedActivation }).activation === 'relu' ? tf.mul(upstream, tf.step(y)) : upstream;
-  const inDim = x.shape[1]!;
+  const kernelAttrs = attrs as unknown as SparseDenseAttrs;
+  const dPre = kernelAttrs.activation === 'relu' ? tf.mul(upstream, tf.step(y)) : upstream;
+  const passed = { ...kernelAttrs } as unknown as tf.NamedAttrMap;
   return {
-    x: () => tf.engine().runKernel(SPARSE_DENSE_KERNELS.inputGradient, { dy: dPre, values, rowIndices, columnStarts }, { inDim }) as tf.Tensor,
-    values: () => tf.engine().runKernel(SPARSE_DENSE_KERNELS.valuesGradient, { x, dy: dPre, rowIndices, columnStarts }, {}) as tf.Tensor,
+    x: () => tf.engine().runKernel(SPARSE_DENSE_KERNELS.inputGradient, { dy: dPre, values, rowIndices, columnStarts }, passed) as tf.Tensor,
+    values: () => tf.engine().runKernel(SPARSE_DENSE_KERNELS.valuesGradient, { x, dy: dPre, rowIndices, columnStarts }, passed) as tf.Tensor,
     rowIndices: () => tf.zerosLike(rowIndices),
     columnStarts: () => tf.zerosLike(columnStarts),
     bias: () => tf.sum(dPre, 0),
@@ -142,27 +163,34 @@ export function sparseKernelsServe(backendName: string = tf.getBackend()): boole
 /**
  * y = act(x·W + bias) with W stored compressed by column: the compiled kernels on cpu and wasm (differentiable in
  * x, the values and the bias); elsewhere (webgl, webgpu) W is rebuilt densely and multiplied, for inference.
- * @param x [batch, inDim] float32.
+ * The layout is checked before any kernel reads it (dtypes and lengths at every call, the indices once per layout):
+ * a malformed one throws a `MoonModelError` naming `layer`.
+ * @param x [batch, inDim]; int32 or bool inputs are cast to float32, as Dense does.
  * @param activation 'linear' or 'relu', applied inside the kernel.
+ * @param layer the layer's name, for errors ('' for a direct call)
  */
-export function sparseDense(x: tf.Tensor2D, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation): tf.Tensor2D {
+export function sparseDense(x: tf.Tensor2D, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation, layer = ''): tf.Tensor2D {
   if (x.rank !== 2 || x.shape[1] !== weight.inDim) {
     throw new MoonConfigError(`sparseDense: x must be [batch, ${weight.inDim}], got [${x.shape.join(', ')}]`);
   }
+  const units = weight.columnStarts.shape[0] - 1;
+  checkLayoutMetadata({ values: weight.values, rowIndices: weight.rowIndices, columnStarts: weight.columnStarts, bias }, units, layer);
+  if (x.dtype !== 'float32') return tf.tidy(() => sparseDense(tf.cast(x, 'float32'), weight, bias, activation, layer));
   if (!sparseKernelsServe()) return denseFallback(x, weight, bias, activation);
   registerSparseKernels();
   const inputs: tf.NamedTensorMap = { x, values: weight.values, rowIndices: weight.rowIndices, columnStarts: weight.columnStarts };
   if (bias !== undefined) inputs.bias = bias;
-  return tf.engine().runKernel(SPARSE_DENSE_KERNELS.forward, inputs, { activation }) as tf.Tensor2D;
+  const attrs: SparseDenseAttrs = { activation, inDim: weight.inDim, layer };
+  return tf.engine().runKernel(SPARSE_DENSE_KERNELS.forward, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /**
  * {@link sparseDense} over the last axis of an input of rank ≥ 2, as Dense does: the leading axes are flattened into
  * the batch for the kernel and restored after it. Shared by SparseDense layers and sparse training of Dense layers.
  */
-export function sparseDenseLastAxis(x: tf.Tensor, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation): tf.Tensor {
-  if (x.rank === 2) return sparseDense(x as tf.Tensor2D, weight, bias, activation);
-  const y = sparseDense(tf.reshape(x, [-1, weight.inDim]) as tf.Tensor2D, weight, bias, activation);
+export function sparseDenseLastAxis(x: tf.Tensor, weight: CompressedColumns, bias: tf.Tensor1D | undefined, activation: FusedActivation, layer = ''): tf.Tensor {
+  if (x.rank === 2) return sparseDense(x as tf.Tensor2D, weight, bias, activation, layer);
+  const y = sparseDense(tf.reshape(x, [-1, weight.inDim]) as tf.Tensor2D, weight, bias, activation, layer);
   return tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]]);
 }
 

@@ -108,12 +108,14 @@ export class SparseTraining {
       if (!this.runsSparse(layout)) return original.call(layer, inputs, kwargs);
       return tf.tidy(() => {
         const x = Array.isArray(inputs) ? inputs[0] : inputs;
-        const activationName = layer.activation?.getClassName() ?? 'Linear';
-        const fused: FusedActivation = activationName === 'Relu' ? 'relu' : 'linear';
+        // tfjs-layers' activation classes are registered under lower-case names ('relu', 'linear').
+        const activationName = (layer.activation?.getClassName() ?? 'linear').toLowerCase();
+        const fused: FusedActivation = activationName === 'relu' ? 'relu' : 'linear';
         const values = gatherActive(layer.kernel.read(), layout.positions);
         const bias = layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined;
-        const shaped = sparseDenseLastAxis(x, { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim }, bias, fused);
-        return fused === 'linear' && activationName !== 'Linear' && layer.activation ? layer.activation.apply(shaped) : shaped;
+        const layout2d = { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim };
+        const shaped = sparseDenseLastAxis(x, layout2d, bias, fused, entry.kernel.layer.name);
+        return fused === 'linear' && activationName !== 'linear' && layer.activation ? layer.activation.apply(shaped) : shaped;
       });
     };
   }
