@@ -1,7 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../../core/errors';
+import { MoonConfigError, MoonModelError } from '../../core/errors';
 import { nodeBuiltin, type NodeBuiltins } from '../../core/node-builtins';
-import { writeDirectoryAtomically } from '../atomic-directory';
+import { committedDirectory, ForeignFilesError, writeDirectoryAtomically } from '../atomic-directory';
+import { fileSizeInside, MAX_MANIFEST_BYTES, readFileInside, UnsafeFileError } from '../folder-reads';
+import { checkWeightsManifest } from './manifest-check';
 
 const PREFIX = 'file://';
 
@@ -16,12 +18,17 @@ function nodeModules(): { fs: NodeBuiltins['fs']; path: NodeBuiltins['path'] } {
   return { fs: nodeBuiltin('fs', 'file:// paths', alternative), path: nodeBuiltin('path', 'file:// paths', alternative) };
 }
 
+/** The files an export writes: anything else in the folder is the user's, and the folder is refused. */
+export const EXPORT_FILES = ['model.json', 'weights.bin'] as const;
+
 /**
  * A TF.js IO handler for `file://dir`: `dir/model.json` (topology, weights manifest, metadata) and `dir/weights.bin`.
- * Saving is atomic ({@link writeDirectoryAtomically}): a reader sees the old model or the new one, never half of one.
+ * Saving is atomic and crash-safe ({@link writeDirectoryAtomically}) and refuses a folder holding other files.
+ * Loading reads any TF.js layers-model folder (sharded weights included) as a stranger's: every path in the
+ * manifest must be a regular file inside the folder, of the size the manifest implies, checked before it is read.
  */
 export function fileHandler(url: string): tf.io.IOHandler {
-  const { fs, path } = nodeModules();
+  nodeModules();
   const dir = url.slice(PREFIX.length);
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
@@ -32,24 +39,54 @@ export function fileHandler(url: string): tf.io.IOHandler {
       try {
         writeDirectoryAtomically(dir, { 'weights.bin': new Uint8Array(weights), 'model.json': JSON.stringify(modelJson) });
       } catch (error) {
+        if (error instanceof ForeignFilesError) throw new MoonConfigError(`cannot export to ${dir}: ${error.message}; nothing was written`);
         throw new MoonConfigError(`cannot write ${dir}: ${(error as Error).message}; nothing was written there`);
       }
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const modelFile = path.join(dir, 'model.json');
-      if (!fs.existsSync(modelFile)) throw new MoonConfigError(`no model at ${url}: ${modelFile} does not exist`);
-      const json = JSON.parse(fs.readFileSync(modelFile, 'utf8')) as tf.io.ModelJSON;
-      const manifest = json.weightsManifest ?? [];
-      const buffers = manifest.flatMap((group) => group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
-      const total = Buffer.concat(buffers);
-      const { weightsManifest: _manifest, ...rest } = json;
-      void _manifest;
-      return {
-        ...rest,
-        weightSpecs: manifest.flatMap((group) => group.weights),
-        weightData: total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength),
-      } as tf.io.ModelArtifacts;
+      return loadFolder(url, committedDirectory(dir));
     },
   };
+}
+
+/** Reads and checks a layers-model folder (see {@link fileHandler}). */
+function loadFolder(url: string, dir: string): tf.io.ModelArtifacts {
+  const { fs, path } = nodeModules();
+  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new MoonConfigError(`no model at ${url}: ${path.join(dir, 'model.json')} does not exist`);
+  const refuse = (problem: string): never => {
+    throw new MoonModelError(`the model at ${url} is malformed: ${problem}. Nothing was loaded; re-save it, or check where the file came from`);
+  };
+  const safely = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof UnsafeFileError) return refuse(error.message);
+      throw error;
+    }
+  };
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(safely(() => readFileInside(dir, 'model.json', { maxBytes: MAX_MANIFEST_BYTES })).toString('utf8')) as tf.io.ModelJSON;
+  } catch (error) {
+    if (error instanceof SyntaxError) return refuse(`model.json is not JSON (${error.message})`);
+    throw error;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return refuse('model.json is not a JSON object');
+  const groups = safely(() => checkWeightsManifest(json.weightsManifest));
+  // Every file's size is known before any is read: the manifest's bytes per group, split over its shards.
+  const sizes = groups.map((g) => safely(() => g.paths.map((p) => fileSizeInside(dir, p))));
+  groups.forEach((g, i) => {
+    const total = sizes[i].reduce((s, n) => s + n, 0);
+    if (total !== g.bytes) refuse(`the weight files ${g.paths.map((p) => JSON.stringify(p)).join(', ')} hold ${total} bytes, their manifest describes ${g.bytes}`);
+  });
+  const buffers = groups.flatMap((g, i) => g.paths.map((p, k) => safely(() => readFileInside(dir, p, { bytes: sizes[i][k] }))));
+  const total = Buffer.concat(buffers);
+  const { weightsManifest: _manifest, ...rest } = json;
+  void _manifest;
+  return {
+    ...rest,
+    weightSpecs: groups.flatMap((g) => g.weights),
+    weightData: total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength),
+  } as tf.io.ModelArtifacts;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../../core/errors';
+import { MoonModelError } from '../../core/errors';
+import { isShape } from './manifest-check';
 
 /** How one float32 weight is stored. */
 export type SparseEncoding = 'dense' | 'bitmask' | 'indices';
@@ -107,15 +108,58 @@ export function encodeWeights(specs: readonly WeightSpec[], data: ArrayBuffer): 
   return { specs: outSpecs, data: concatBytes(chunks), weights };
 }
 
-/** Decodes what {@link encodeWeights} made back into the original specs and dense data. */
+const ENCODINGS: readonly SparseEncoding[] = ['dense', 'bitmask', 'indices'];
+const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
+
+const malformed = (problem: string): never => {
+  throw new MoonModelError(`the compact weights are malformed: ${problem}. The file was damaged or crafted; nothing was loaded: re-export the model with exportSparse`);
+};
+
+/**
+ * Checks the compact encoding's description before anything is allocated from it: every field's type and range,
+ * each weight's name and shape against the topology's (`expected`, in any order), and the stored bytes it implies
+ * against the data's exact length (nothing missing, nothing extra). Returns the checked description.
+ */
+export function checkEncodedWeights(description: unknown, dataBytes: number, expected: readonly { name: string; shape: readonly number[] }[]): EncodedWeight[] {
+  if (!Array.isArray(description)) return malformed('its description (tfjsMoonSparse.weights) is not a list');
+  const shapes = new Map(expected.map((w) => [w.name, w.shape]));
+  const names = new Set<string>();
+  let bytes = 0;
+  const weights = description.map((entry: unknown, i): EncodedWeight => {
+    const w = (entry ?? {}) as Partial<EncodedWeight>;
+    const what = `weight ${i} (${JSON.stringify(w.name)})`;
+    if (typeof w.name !== 'string' || names.has(w.name)) malformed(`${what} has no name or a repeated one`);
+    names.add(w.name!);
+    if (!isShape(w.shape)) malformed(`${what} has no valid shape`);
+    const topology = shapes.get(w.name!);
+    if (topology === undefined) malformed(`${what} is not a weight of the model's topology`);
+    if (!tf.util.arraysEqual(topology as number[], w.shape!)) malformed(`${what} has shape [${w.shape}], the topology's is [${topology}]`);
+    const dtype = w.dtype ?? 'float32';
+    if (!DTYPES.includes(dtype)) malformed(`${what} has dtype ${JSON.stringify(dtype)}: float32, int32 or bool`);
+    if (!ENCODINGS.includes(w.encoding as SparseEncoding)) malformed(`${what} has encoding ${JSON.stringify(w.encoding)}: ${ENCODINGS.join(', ')}`);
+    const n = tf.util.sizeFromShape(w.shape!);
+    if (!Number.isSafeInteger(w.nonzero) || w.nonzero! < 0 || w.nonzero! > n) malformed(`${what} claims ${w.nonzero} nonzeros of ${n}`);
+    if (w.encoding !== 'dense' && dtype !== 'float32') malformed(`${what} is ${dtype}, which is only stored dense`);
+    if (w.encoding === 'dense' && w.nonzero !== n) malformed(`${what} is dense but claims ${w.nonzero} of ${n} values`);
+    bytes += w.encoding === 'dense' ? n * elementBytes(dtype) : encodedBytes(w.encoding!, n, w.nonzero!);
+    return { name: w.name!, shape: w.shape!, encoding: w.encoding!, nonzero: w.nonzero!, dtype };
+  });
+  const missing = expected.filter((w) => !names.has(w.name));
+  if (missing.length > 0) malformed(`the topology's weights ${missing.map((w) => JSON.stringify(w.name)).join(', ')} are not stored`);
+  if (bytes !== dataBytes) malformed(`the description implies ${bytes} bytes of weights, the file holds ${dataBytes}`);
+  return weights;
+}
+
+/**
+ * Decodes what {@link encodeWeights} made back into the original specs and dense data. The description must have
+ * passed {@link checkEncodedWeights}; the indices are checked here (in range, ascending, as many as claimed).
+ */
 export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuffer): { specs: WeightSpec[]; data: ArrayBuffer } {
   const chunks: Uint8Array[] = [];
   const specs: WeightSpec[] = [];
   let offset = 0;
   const take = (bytes: number): Uint8Array => {
-    if (offset + bytes > data.byteLength) {
-      throw new MoonConfigError('the compact weights are shorter than their description: the file is truncated or corrupted');
-    }
+    if (offset + bytes > data.byteLength) malformed('they are shorter than their description (truncated)');
     const out = new Uint8Array(data.slice(offset, offset + bytes));
     offset += bytes;
     return out;
@@ -123,9 +167,6 @@ export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuff
   for (const w of weights) {
     const n = tf.util.sizeFromShape(w.shape);
     const dtype = w.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
-      throw new MoonConfigError(`weight "${w.name}" has dtype ${JSON.stringify(dtype)}, which compact artifacts do not hold: float32, int32 or bool`);
-    }
     if (w.encoding === 'dense') {
       chunks.push(take(n * elementBytes(dtype)));
       specs.push({ name: w.name, shape: w.shape, dtype });
@@ -133,17 +174,38 @@ export function decodeWeights(weights: readonly EncodedWeight[], data: ArrayBuff
     }
     const where = new Int32Array(take(4 * (w.encoding === 'bitmask' ? Math.ceil(n / 32) : w.nonzero)).buffer);
     const kept = new Float32Array(take(4 * w.nonzero).buffer);
-    const values = new Float32Array(n);
-    if (w.encoding === 'bitmask') {
-      let k = 0;
-      for (let i = 0; i < n; i++) if (where[i >>> 5] & (1 << (i & 31))) values[i] = kept[k++];
-    } else {
-      where.forEach((i, k) => (values[i] = kept[k]));
-    }
+    const values = w.encoding === 'bitmask' ? fromBitmask(where, kept, n, w.name) : fromIndices(where, kept, n, w.name);
     chunks.push(new Uint8Array(values.buffer));
     specs.push({ name: w.name, shape: w.shape, dtype: 'float32' });
   }
+  if (offset !== data.byteLength) malformed(`${data.byteLength - offset} bytes follow the last weight`);
   return { specs, data: concatBytes(chunks) };
+}
+
+/** The dense values of a bitmask encoding: exactly `kept.length` bits set, none past n. */
+function fromBitmask(bits: Int32Array, kept: Float32Array, n: number, name: string): Float32Array {
+  const values = new Float32Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(bits[i >>> 5] & (1 << (i & 31)))) continue;
+    if (k === kept.length) malformed(`weight "${name}" sets more bits than its ${kept.length} values`);
+    values[i] = kept[k++];
+  }
+  const spare = n & 31;
+  const tail = bits.length === 0 || spare === 0 ? 0 : bits[bits.length - 1] >>> spare;
+  if (k !== kept.length || tail !== 0) malformed(`weight "${name}" sets ${k} bits in range for ${kept.length} values`);
+  return values;
+}
+
+/** The dense values of an indices encoding: every index in [0, n), strictly ascending. */
+function fromIndices(indices: Int32Array, kept: Float32Array, n: number, name: string): Float32Array {
+  const values = new Float32Array(n);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (i < 0 || i >= n || (k > 0 && i <= indices[k - 1])) malformed(`weight "${name}" has index ${i} at entry ${k}: indices must ascend within [0, ${n})`);
+    values[i] = kept[k];
+  }
+  return values;
 }
 
 /** The chunks, one after another, in a new buffer. */

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError, MoonModelError } from '../../core/errors';
-import { decodeWeights, encodedBytes, encodeWeights, joinWeights, splitWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
+import { checkEncodedWeights, decodeWeights, encodedBytes, encodeWeights, joinWeights, splitWeights, SPARSE_FORMAT_VERSION, SPARSE_METADATA_KEY, type EncodedWeight, type WeightSpec } from './sparse-codec';
 import { nodeBuiltin } from '../../core/node-builtins';
 import { fileHandler, isFileUrl } from './file-handler';
 import { requireOneOf } from '../../core/validate';
+import { checkWeightsManifest } from './manifest-check';
+import { UnsafeFileError } from '../folder-reads';
 import { convertDenseLayers, KERNEL_CHOICES, type KernelChoice } from '../sparse/sparse-conversion';
 import { compileSparseKernels } from '../sparse/kernel-module';
 import { checkSparseDenseLayers } from '../sparse/sparse-dense-layer'; // also registers SparseDense with tf.serialization
@@ -63,6 +65,32 @@ export async function exportSparse(model: tf.LayersModel, destination: string | 
   });
 }
 
+/** The stored weight specs, checked (names, shapes, dtypes) and sized. */
+function storedSpecs(specs: unknown): { bytes: number }[] {
+  try {
+    return checkWeightsManifest([{ paths: [], weights: specs ?? [] }]);
+  } catch (error) {
+    if (error instanceof UnsafeFileError) throw new MoonModelError(`the compact model's weight specs are malformed: ${error.message}; re-export it with exportSparse`);
+    throw error;
+  }
+}
+
+/**
+ * The names (as saved) and shapes of the weights a topology builds, so that a compact description can be checked
+ * before anything is allocated from it. Builds the model once (the size the topology itself declares) and frees it.
+ */
+async function topologyWeights(topology: unknown): Promise<{ name: string; shape: number[] }[]> {
+  let skeleton: tf.LayersModel;
+  try {
+    skeleton = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON as never);
+  } catch (error) {
+    throw new MoonModelError(`the compact model's topology cannot be built (${(error as Error).message}): the file is damaged or was not written by exportSparse`);
+  }
+  const weights = skeleton.weights.map((w) => ({ name: (w as unknown as { originalName: string }).originalName, shape: w.shape.slice() as number[] }));
+  skeleton.dispose();
+  return weights;
+}
+
 /** Options of {@link loadSparse}. */
 export interface LoadSparseOptions {
   /**
@@ -87,10 +115,19 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
   if (metadata === undefined) {
     throw new MoonConfigError('these artifacts were not written by exportSparse (no tfjsMoonSparse metadata): load them with tf.loadLayersModel');
   }
+  if (typeof metadata !== 'object' || metadata === null || !Number.isInteger(metadata.version) || metadata.version < 1) {
+    throw new MoonModelError('the compact model\'s tfjsMoonSparse metadata is malformed (no integer version): re-export it with exportSparse');
+  }
   if (metadata.version > SPARSE_FORMAT_VERSION) {
     throw new MoonConfigError(`the compact model is format ${metadata.version}, newer than this tfjs-moon reads (${SPARSE_FORMAT_VERSION}): upgrade tfjs-moon`);
   }
-  const decoded = decodeWeights(metadata.weights, joined(artifacts.weightData));
+  const weightData = joined(artifacts.weightData);
+  const stored = storedSpecs(artifacts.weightSpecs);
+  if (stored[0].bytes !== weightData.byteLength) {
+    throw new MoonModelError(`the compact model's weight specs describe ${stored[0].bytes} bytes, its weight data holds ${weightData.byteLength}: the file is damaged`);
+  }
+  const described = checkEncodedWeights(metadata.weights, weightData.byteLength, await topologyWeights(artifacts.modelTopology));
+  const decoded = decodeWeights(described, weightData);
   const { [SPARSE_METADATA_KEY]: _dropped, ...otherMetadata } = artifacts.userDefinedMetadata ?? {};
   void _dropped;
   let { specs, data } = decoded;
