@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonConfigError } from '../core/errors';
+import { MoonCheckpointError, MoonConfigError } from '../core/errors';
 import { BROWSER_STORAGE, nodeBuiltin } from '../core/node-builtins';
 import { requireInteger } from '../core/validate';
+import { foreignCheckpoints, pruneCheckpoints } from '../plugins/checkpoint/checkpoint-files';
 
 /** Options of a kit's checkpoint callback. */
 export interface CheckpointOptions {
@@ -15,7 +16,9 @@ export interface CheckpointOptions {
 
 /**
  * Writes `dir/epoch-<n>` at the end of every `everyEpochs`-th epoch (n = epochs done, the `initialEpoch` of a resumed
- * fit) and keeps the newest `keep`. Put it after the kit's callbacks so it saves the state they leave.
+ * fit) and keeps the newest `keep` of this run. A folder holding another run's checkpoints is refused when the fit
+ * begins (a resume would mix the runs, and pruning would delete one for the other). Put it after the kit's
+ * callbacks so it saves the state they leave.
  */
 export class CheckpointCallback extends tf.Callback {
   private readonly everyEpochs: number;
@@ -24,10 +27,12 @@ export class CheckpointCallback extends tf.Callback {
   /**
    * @param options where and how often
    * @param save writes one checkpoint (the kit's `checkpoint`)
+   * @param run the kit's run id, written into its checkpoints
    */
   constructor(
     readonly options: CheckpointOptions,
     private readonly save: (dir: string, nextEpoch: number) => Promise<void>,
+    private readonly run: string,
   ) {
     super();
     if (typeof options?.dir !== 'string' || options.dir === '') throw new MoonConfigError('checkpoint dir must be a non-empty path');
@@ -35,16 +40,20 @@ export class CheckpointCallback extends tf.Callback {
     this.keep = requireInteger('checkpoint keep', options.keep ?? 3, 1);
   }
 
+  override async onTrainBegin(): Promise<void> {
+    const foreign = foreignCheckpoints(this.options.dir, this.run);
+    if (foreign.length > 0) {
+      throw new MoonCheckpointError(
+        `${this.options.dir} holds checkpoints of another run (${foreign.join(', ')}): checkpoint this run into an empty folder, ` +
+          'or continue that run with createMoon({ resumeFrom }) and the same options',
+      );
+    }
+  }
+
   override async onEpochEnd(epoch: number): Promise<void> {
     if ((epoch + 1) % this.everyEpochs !== 0) return;
-    const fs = nodeBuiltin('fs', 'the checkpoint callback', BROWSER_STORAGE);
     const path = nodeBuiltin('path', 'the checkpoint callback', BROWSER_STORAGE);
     await this.save(path.join(this.options.dir, `epoch-${epoch + 1}`), epoch + 1);
-    const done = fs
-      .readdirSync(this.options.dir)
-      .map((d) => ({ d, n: Number(/^epoch-(\d+)$/.exec(d)?.[1] ?? NaN) }))
-      .filter((c) => Number.isFinite(c.n))
-      .sort((a, b) => b.n - a.n);
-    for (const old of done.slice(this.keep)) fs.rmSync(path.join(this.options.dir, old.d), { recursive: true, force: true });
+    pruneCheckpoints(this.options.dir, this.run, this.keep);
   }
 }

@@ -11,6 +11,7 @@ import { maskScheduleOf, resolveSettings, type MoonSettings } from '../config/se
 import { MoonConfigError } from '../core/errors';
 import type { MoonEventBus } from '../core/events';
 import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
+import { LEGACY_RUN } from '../plugins/checkpoint/checkpoint-files';
 import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
@@ -124,7 +125,9 @@ function assembleKit(
   if (settings.lr) callbacks.push(new LearningRateScheduleCallback(new LearningRateDriver(settings.lr), events));
   if (weightAverage && settings.voter) callbacks.push(new SnapshotVoterCallback(settings.voter, weightAverage, events));
 
-  const checkpointParts = { model, identity: identityOf(settings), masks, random, lossState, alphaSchedule, weightAverage, weightDrop, pruning };
+  // A fresh run gets an id of its own (not from the seeded source: it must not shift the random stream).
+  const run = resume ? (resume.manifest.run ?? LEGACY_RUN) : `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const checkpointParts = { model, identity: identityOf(settings), run, masks, random, lossState, alphaSchedule, weightAverage, weightDrop, pruning };
   if (resume) phase.holdOptimizerState(applyKitCheckpoint(resume, checkpointParts), resume.nextEpoch);
   const k = settings.numClasses;
   return new MoonKit({

@@ -200,7 +200,7 @@ export class MoonKit {
 
   /** A callback writing `dir/epoch-<n>` every `everyEpochs` epochs, keeping the last `keep`; put it after `kit.callbacks`. */
   checkpointCallback(options: CheckpointOptions): CheckpointCallback {
-    return new CheckpointCallback(options, (dir, nextEpoch) => this.checkpoint(dir, nextEpoch));
+    return new CheckpointCallback(options, (dir, nextEpoch) => this.checkpoint(dir, nextEpoch), this.parts.checkpointParts.run);
   }
 
   /** Frees the kit's tensors (masks, α, averages). The model and its weights are untouched. */

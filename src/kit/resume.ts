@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonCheckpointError, MoonConfigError } from '../core/errors';
+import { MoonConfigError } from '../core/errors';
 import type { MoonSettings } from '../config/settings';
 import { loadKitCheckpoint, type KitIdentity, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
 import type { MaskableKernel } from '../core/maskable-kernels';
@@ -9,6 +9,8 @@ export function identityOf(settings: MoonSettings): KitIdentity {
   const { interval, startStep, endStep, dropFraction, decay, decayHorizon, phase, dropRounding } = settings.mask;
   // The two later switches are named only when they differ from their defaults, so older checkpoints still match.
   const later = { ...(phase !== 'run' ? { phase } : {}), ...(dropRounding !== 'floor' ? { dropRounding } : {}) };
+  // Options added after the format are named only when they differ from their defaults, as above.
+  const training = { ...(settings.weightDecay !== 0 ? { weightDecay: settings.weightDecay } : {}), ...(settings.lossVariant !== 'released' ? { lossVariant: settings.lossVariant } : {}) };
   return {
     numClasses: settings.numClasses, unknownAware: settings.unknownAware, preset: settings.preset, sparsity: settings.sparsity,
     sparsifier: settings.sparsifier, distribution: settings.distribution, randomMaskDpnum: settings.randomMaskDpnum,
@@ -18,16 +20,12 @@ export function identityOf(settings: MoonSettings): KitIdentity {
     lr: settings.lr ?? null,
     voter: settings.voter ?? null,
     prune: settings.prune ?? null,
+    ...training,
   };
 }
 
 /** Reads and checks a checkpoint (masks included) for `resumeFrom`, before the kit touches anything. */
 export function loadResume(where: unknown, model: tf.LayersModel, settings: MoonSettings, kernels: readonly MaskableKernel[]): LoadedCheckpoint {
   if (typeof where !== 'string' || where === '') throw new MoonConfigError('resumeFrom must be the path of a checkpoint directory');
-  const checkpoint = loadKitCheckpoint(where, model, identityOf(settings));
-  const masks = checkpoint.manifest.state.filter((r) => r.name.startsWith('masks/'));
-  if (masks.length !== kernels.length || masks.some((r, i) => !tf.util.arraysEqual(r.shape, kernels[i].shape as number[]))) {
-    throw new MoonCheckpointError(`checkpoint ${checkpoint.dir} masks other layers than this kit (mask.denseLayers / firstLayerDense differ): resume with the same options`);
-  }
-  return checkpoint;
+  return loadKitCheckpoint(where, model, identityOf(settings), kernels.map((k) => k.shape));
 }

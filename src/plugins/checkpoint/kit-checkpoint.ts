@@ -10,7 +10,8 @@ import { splitSlotName } from '../optimizer/optimizer-slots';
 import type { RandomWeightDrop } from '../optimizer/random-weight-drop';
 import type { RandomSource } from '../random-source';
 import type { PartState } from '../../core/types';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpointFiles, writeCheckpointFiles } from './checkpoint-files';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointRun, readCheckpointFiles, writeCheckpointFiles, type CheckpointFiles } from './checkpoint-files';
+import { checkManifest, checkMasks, checkPartValues, checkRecords, type TensorRecord } from './checkpoint-check';
 
 /**
  * What must be equal between the kit that wrote a checkpoint and the kit that resumes from it: the task and the
@@ -32,12 +33,18 @@ export interface KitIdentity {
   lr: object | null;
   voter: object | null;
   prune: object | null;
+  /** Coupled weight decay, when not 0. */
+  weightDecay?: number;
+  /** The unknown-aware loss, when not 'released'. */
+  lossVariant?: string;
 }
 
 /** The stateful parts of a kit. */
 export interface CheckpointParts {
   model: tf.LayersModel;
   identity: KitIdentity;
+  /** The run this kit belongs to: written into each checkpoint, so that a folder is never shared by two runs. */
+  run: string;
   masks: MaskSet;
   random: RandomSource;
   lossState?: UnknownAwareState;
@@ -49,18 +56,13 @@ export interface CheckpointParts {
   pruning?: GradualPruning;
 }
 
-interface TensorRecord {
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-  offset: number;
-  bytes: number;
-}
 
 interface Manifest {
   format: string;
   version: number;
   created: string;
+  /** The run the checkpoint belongs to (a fresh kit's own id, kept by the kits that resume it). */
+  run?: string;
   nextEpoch: number;
   step: number;
   kit: KitIdentity;
@@ -118,6 +120,10 @@ function stateful(parts: CheckpointParts): [string, { exportState(): PartState }
  * @param nextEpoch the epoch a resumed fit starts at (`initialEpoch`)
  */
 export async function saveKitCheckpoint(dir: string, parts: CheckpointParts, optimizer: MaskedOptimizer | undefined, nextEpoch: number): Promise<void> {
+  const owner = checkpointRun(dir);
+  if (owner !== undefined && owner !== parts.run) {
+    throw new MoonCheckpointError(`${dir} holds a checkpoint of another run (${owner}); it is never overwritten by this one (${parts.run}): write to another folder`);
+  }
   const exported = stateful(parts).map(([name, part]) => [name, part.exportState()] as const);
   const optimizerWeights = optimizer ? await optimizer.getWeights() : [];
   try {
@@ -130,6 +136,7 @@ export async function saveKitCheckpoint(dir: string, parts: CheckpointParts, opt
       format: CHECKPOINT_FORMAT,
       version: CHECKPOINT_VERSION,
       created: new Date().toISOString(),
+      run: parts.run,
       nextEpoch,
       step: optimizer?.iterations ?? 0,
       kit: parts.identity,
@@ -162,39 +169,72 @@ export interface LoadedCheckpoint {
 }
 
 /**
- * Reads and checks a checkpoint for `model` and a kit of `identity`, without changing anything: format, version and
- * checksums; then the architecture (every weight's shape, in order) and the kit (K, unknown-aware, preset, …).
+ * Whether a checkpoint was written for this model and kit: the architecture (every weight's shape, in order), the
+ * kit's identity (K, unknown-aware, preset, schedules, …) and the masked kernels.
  */
-export function loadKitCheckpoint(where: string, model: tf.LayersModel, identity: KitIdentity): LoadedCheckpoint {
-  const { dir, manifest, files } = readCheckpointFiles(where);
-  const m = manifest as unknown as Manifest;
+function checkFits(dir: string, m: Manifest, model: tf.LayersModel, identity: KitIdentity, maskShapes: readonly (readonly number[])[]): void {
   const shapes = model.weights.map((w) => w.read().shape);
-  const saved = m.architecture.weights;
-  const mismatch = shapes.length !== saved.length ? -1 : shapes.findIndex((s, i) => !tf.util.arraysEqual(s, saved[i].shape));
+  const saved = Array.isArray(m.architecture?.weights) ? m.architecture.weights : [];
+  const mismatch = shapes.length !== saved.length ? -1 : shapes.findIndex((s, i) => !tf.util.arraysEqual(s, saved[i]?.shape));
   if (shapes.length !== saved.length || mismatch >= 0) {
     throw new MoonCheckpointError(
       `checkpoint ${dir} is of another architecture: ` +
         (shapes.length !== saved.length
           ? `it holds ${saved.length} weights, this model has ${shapes.length}`
-          : `weight ${mismatch} ("${saved[mismatch].name}") has shape [${saved[mismatch].shape}], this model's has [${shapes[mismatch]}]`) +
+          : `weight ${mismatch} ("${saved[mismatch]?.name}") has shape [${saved[mismatch]?.shape}], this model's has [${shapes[mismatch]}]`) +
         '; resume with the model the checkpoint was written from',
     );
   }
-  const differences = (Object.keys(identity) as (keyof KitIdentity)[]).filter((k) => JSON.stringify(identity[k]) !== JSON.stringify(m.kit[k]));
-  if (differences.length > 0) {
-    throw new MoonCheckpointError(
-      `checkpoint ${dir} was written by a different kit: ${differences.map((k) => `${k} ${JSON.stringify(m.kit[k])} there, ${JSON.stringify(identity[k])} here`).join('; ')}. ` +
-        'Resume with the same createMoon options',
-    );
+  const kit = (m.kit ?? {}) as unknown as Record<string, unknown>;
+  const differences = (Object.keys(identity) as (keyof KitIdentity)[]).filter((k) => JSON.stringify(identity[k]) !== JSON.stringify(kit[k]));
+  const extra = Object.keys(kit).filter((k) => !(k in identity));
+  if (differences.length > 0 || extra.length > 0) {
+    const described = [
+      ...differences.map((k) => `${k} ${JSON.stringify(kit[k])} there, ${JSON.stringify(identity[k])} here`),
+      ...extra.map((k) => `${k} ${JSON.stringify(kit[k])} there, the default here`),
+    ];
+    throw new MoonCheckpointError(`checkpoint ${dir} was written by a different kit: ${described.join('; ')}. Resume with the same createMoon options`);
   }
+  const savedMasks = (Array.isArray(m.state) ? m.state : []).filter((r) => typeof r?.name === 'string' && r.name.startsWith('masks/'));
+  if (savedMasks.length !== maskShapes.length || savedMasks.some((r, i) => !tf.util.arraysEqual(r.shape, maskShapes[i] as number[]))) {
+    throw new MoonCheckpointError(`checkpoint ${dir} masks other layers than this kit (mask.denseLayers / firstLayerDense differ): resume with the same options`);
+  }
+}
+
+/** The masks' values of a read checkpoint, from host bytes (no device read). */
+function maskValues(manifest: Manifest, state: Buffer): Float32Array[] {
+  return manifest.state
+    .filter((r) => r.name.startsWith('masks/'))
+    .map((r) => new Float32Array(new Uint8Array(state.subarray(r.offset, r.offset + r.bytes)).buffer));
+}
+
+/**
+ * Reads and checks a checkpoint for `model` and a kit of `identity` masking kernels of `maskShapes`, without
+ * changing anything: format, version and checksums; every record, mask and value (a hand-edited checkpoint with
+ * valid checksums is refused too); then the architecture (every weight's shape, in order) and the kit (K,
+ * unknown-aware, preset, …). Under a parent folder the newest checkpoint that passes the record checks is taken.
+ */
+export function loadKitCheckpoint(where: string, model: tf.LayersModel, identity: KitIdentity, maskShapes: readonly (readonly number[])[]): LoadedCheckpoint {
+  const sizes = (manifest: CheckpointFiles['manifest'], dir: string): Record<string, number> => {
+    const m = manifest as unknown as Manifest;
+    return { 'weights.bin': checkRecords(dir, 'weight', m.weights), 'state.bin': checkRecords(dir, 'state', m.state) };
+  };
+  const check = ({ dir, manifest, files }: CheckpointFiles): void => {
+    const m = manifest as unknown as Manifest;
+    if (!files['weights.bin'] || !files['state.bin']) throw new MoonCheckpointError(`checkpoint ${dir} is malformed: it must list weights.bin and state.bin`);
+    checkFits(dir, m, model, identity, maskShapes);
+    checkManifest(dir, m, { model, epochs: identity.epochs, maskShapes });
+    checkMasks(dir, maskValues(m, files['state.bin']), (m.values.masks as { active?: unknown } | undefined)?.active, maskShapes.length);
+    checkPartValues(dir, m.values, maskShapes.map((s) => tf.util.sizeFromShape(s as number[])));
+  };
+  const { dir, manifest, files } = readCheckpointFiles(where, sizes, check);
+  const m = manifest as unknown as Manifest;
   return { dir, nextEpoch: m.nextEpoch, step: m.step, manifest: m, weights: files['weights.bin'], state: files['state.bin'] };
 }
 
 /** The saved masks, as flat 0/1 arrays (for building the kit's mask set). */
 export function checkpointMasks(ckpt: LoadedCheckpoint): Float32Array[] {
-  return ckpt.manifest.state
-    .filter((r) => r.name.startsWith('masks/'))
-    .map((r) => new Float32Array(new Uint8Array(ckpt.state.subarray(r.offset, r.offset + r.bytes)).buffer)); // host bytes: no device read
+  return maskValues(ckpt.manifest, ckpt.state);
 }
 
 /**
