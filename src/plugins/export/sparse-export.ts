@@ -65,6 +65,21 @@ export async function exportSparse(model: tf.LayersModel, destination: string | 
   });
 }
 
+/**
+ * Runs a TF.js model build that may fail part-way; on failure frees the variables it had registered (TF.js's
+ * deserialization leaves the layers built before the bad one holding theirs) and rethrows.
+ */
+async function freeingOnFailure<T>(build: () => Promise<T>): Promise<T> {
+  const registered = () => (tf.engine().state as unknown as { registeredVariables: Record<string, tf.Variable> }).registeredVariables;
+  const before = new Set(Object.keys(registered()));
+  try {
+    return await build();
+  } catch (error) {
+    for (const [name, variable] of Object.entries(registered())) if (!before.has(name)) variable.dispose();
+    throw error;
+  }
+}
+
 /** The stored weight specs, checked (names, shapes, dtypes) and sized. */
 function storedSpecs(specs: unknown): { bytes: number }[] {
   try {
@@ -82,7 +97,7 @@ function storedSpecs(specs: unknown): { bytes: number }[] {
 async function topologyWeights(topology: unknown): Promise<{ name: string; shape: number[] }[]> {
   let skeleton: tf.LayersModel;
   try {
-    skeleton = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON as never);
+    skeleton = await freeingOnFailure(() => tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON as never));
   } catch (error) {
     throw new MoonModelError(`the compact model's topology cannot be built (${(error as Error).message}): the file is damaged or was not written by exportSparse`);
   }
@@ -138,8 +153,8 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
     ({ specs, data } = joinWeights(weights));
     await compileSparseKernels();
   }
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({ ...artifacts, modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data, userDefinedMetadata: otherMetadata }),
+  const model = await freeingOnFailure(() =>
+    tf.loadLayersModel(tf.io.fromMemory({ ...artifacts, modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data, userDefinedMetadata: otherMetadata })),
   );
   try {
     await checkSparseDenseLayers(model); // a SparseDense layer saved as such is refused here, before anything runs
