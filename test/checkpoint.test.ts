@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, MoonCheckpointError, MoonTrainingError, type MoonOptions } from '../src';
 import { sha256 } from '../src/plugins/checkpoint/checkpoint-files';
+import { fitKit, fullStateOptions } from './helpers/checkpoint-kit';
 import { mnistSubset } from './helpers/data';
 import { leakProbe } from './helpers/leak-probe';
 import { buildMlp, maskedKernels } from './helpers/models';
@@ -11,18 +12,7 @@ import { buildMlp, maskedKernels } from './helpers/models';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'moon-ckpt-'));
 const bits = (model: tf.LayersModel) => model.getWeights().map((w) => Buffer.from((w.dataSync() as Float32Array).buffer).toString('base64'));
 
-/** A MOON kit exercising every piece of state: SET growth, the as-released random drop, tuner, voter, momentum. */
-const options = (model: tf.LayersModel, extra: Partial<MoonOptions> = {}): MoonOptions => ({
-  model, numClasses: 10, epochs: 4, stepsPerEpoch: 3, sparsity: 0.8, sparsifier: 'set', seed: 9, preset: 'as-released',
-  mask: { interval: 2, endStep: 8 }, tuner: { warmupEpochs: 1 }, voter: { epochs: 1 }, ...extra,
-});
-
-async function fitKit(kit: ReturnType<typeof createMoon>, epochs: number, initialEpoch: number, extra: tf.Callback[] = []): Promise<void> {
-  const { xs, ys } = mnistSubset(6);
-  const labels = kit.labels(ys);
-  await kit.model.fit(xs, labels, { epochs, initialEpoch, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, ...extra] });
-  tf.dispose([xs, ys, labels]);
-}
+const options = fullStateOptions;
 
 describe('checkpoint and resume', () => {
   it('2 epochs + checkpoint + a new process-like resume + 2 epochs equals 4 uninterrupted epochs, bit for bit', async () => {

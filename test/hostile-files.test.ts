@@ -3,9 +3,9 @@ import fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, exportSparse, loadSparse, MoonCheckpointError, MoonConfigError, MoonModelError, type MoonOptions } from '../src';
+import { createMoon, exportSparse, loadSparse, MoonCheckpointError, MoonConfigError, MoonModelError } from '../src';
 import { sha256 } from '../src/plugins/checkpoint/checkpoint-files';
-import { mnistSubset } from './helpers/data';
+import { fitKit, fullStateOptions } from './helpers/checkpoint-kit';
 import { buildMlp } from './helpers/models';
 
 // Files from a stranger (#21): the loaders stay inside their folder and check every field before allocating; the
@@ -145,18 +145,7 @@ describe('writes never destroy what is not ours', () => {
   });
 });
 
-/** A MOON kit with every piece of state, as the checkpoint tests use. */
-const options = (model: tf.LayersModel, extra: Partial<MoonOptions> = {}): MoonOptions => ({
-  model, numClasses: 10, epochs: 4, stepsPerEpoch: 3, sparsity: 0.8, sparsifier: 'set', seed: 9, preset: 'as-released',
-  mask: { interval: 2, endStep: 8 }, tuner: { warmupEpochs: 1 }, voter: { epochs: 1 }, ...extra,
-});
-
-async function fitKit(kit: ReturnType<typeof createMoon>, epochs: number, initialEpoch: number, extra: tf.Callback[] = []): Promise<void> {
-  const { xs, ys } = mnistSubset(6);
-  const labels = kit.labels(ys);
-  await kit.model.fit(xs, labels, { epochs, initialEpoch, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, ...extra] });
-  tf.dispose([xs, ys, labels]);
-}
+const options = fullStateOptions;
 
 /** Rewrites a checkpoint's manifest through `edit`, with a valid checksum, as a careful attacker would. */
 function editManifest(dir: string, edit: (m: Record<string, any>) => void, files?: Record<string, Buffer>): void {
