@@ -49,26 +49,31 @@ export interface ReadLimits {
   maxBytes?: number;
 }
 
-/** The size of the regular file `name` inside `dir` ({@link pathInside}); an {@link UnsafeFileError} otherwise. */
-export function fileSizeInside(dir: string, name: unknown): number {
+/** The real path and size of the regular file `name` inside `dir`, or an {@link UnsafeFileError}. */
+function regularFileInside(dir: string, name: unknown): { real: string; size: number } {
   const { fs } = node();
   const real = pathInside(dir, name);
   const stat = fs.statSync(real);
   if (!stat.isFile()) throw new UnsafeFileError(`${JSON.stringify(name)} is not a regular file (a device, pipe or folder is never read)`);
-  return stat.size;
+  return { real, size: stat.size };
+}
+
+/** The size of the regular file `name` inside `dir` ({@link pathInside}); an {@link UnsafeFileError} otherwise. */
+export function fileSizeInside(dir: string, name: unknown): number {
+  return regularFileInside(dir, name).size;
 }
 
 /** Reads the regular file `name` inside `dir` after checking its name, kind and size against `limits`. */
 export function readFileInside(dir: string, name: unknown, limits: ReadLimits = {}): Buffer {
   const { fs } = node();
-  const size = fileSizeInside(dir, name);
+  const { real, size } = regularFileInside(dir, name);
   if (limits.bytes !== undefined && size !== limits.bytes) {
     throw new UnsafeFileError(`${JSON.stringify(name)} has ${size} bytes, the manifest implies ${limits.bytes}`);
   }
   if (limits.maxBytes !== undefined && size > limits.maxBytes) {
     throw new UnsafeFileError(`${JSON.stringify(name)} has ${size} bytes, more than the ${limits.maxBytes} accepted`);
   }
-  const buffer = fs.readFileSync(pathInside(dir, name));
+  const buffer = fs.readFileSync(real);
   if (buffer.byteLength !== size) throw new UnsafeFileError(`${JSON.stringify(name)} changed while it was read`);
   return buffer;
 }

@@ -75,13 +75,6 @@ export function checkpointCandidates(where: string): string[] {
     .map((c) => path.join(where, c.d));
 }
 
-/** The newest checkpoint under `dir` (itself, or its newest subdirectory with a manifest), complete or not. */
-export function resolveCheckpointDir(dir: string): string {
-  const [newest] = checkpointCandidates(dir);
-  if (newest === undefined) throw new MoonCheckpointError(`no checkpoint at ${dir}: expected ${MANIFEST} there or in a subdirectory`);
-  return newest;
-}
-
 /** The sizes a manifest's data files must have, from its records; throws if the records are malformed. */
 export type ExpectedSizes = (manifest: CheckpointFiles['manifest'], dir: string) => Record<string, number>;
 
@@ -109,6 +102,21 @@ export function readCheckpointFiles(where: string, sizes?: ExpectedSizes, check?
   throw new MoonCheckpointError(`no complete checkpoint under ${where}: ${failures.join('; ')}`);
 }
 
+/** A checkpoint manifest's JSON with its format and version field checked (not its version's range). */
+function parseManifest(dir: string, text: string): CheckpointFiles['manifest'] {
+  let manifest: CheckpointFiles['manifest'];
+  try {
+    manifest = JSON.parse(text) as CheckpointFiles['manifest'];
+  } catch {
+    throw new MoonCheckpointError(`checkpoint ${dir} is corrupted: ${MANIFEST} is not JSON`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || manifest.format !== CHECKPOINT_FORMAT) {
+    throw new MoonCheckpointError(`${dir} is not a tfjs-moon checkpoint (format ${JSON.stringify((manifest as { format?: unknown } | null)?.format)})`);
+  }
+  if (!Number.isInteger(manifest.version) || manifest.version < 1) throw new MoonCheckpointError(`checkpoint ${dir} is malformed: format version ${JSON.stringify(manifest.version)}`);
+  return manifest;
+}
+
 /** Reads and verifies one checkpoint folder. */
 function readOneCheckpoint(dir: string, sizes: ExpectedSizes | undefined): CheckpointFiles {
   const read = (name: string, limits: ReadLimits): Buffer => {
@@ -123,16 +131,7 @@ function readOneCheckpoint(dir: string, sizes: ExpectedSizes | undefined): Check
   if (sha256(manifestText) !== read(MANIFEST_SUM, { maxBytes: 1024 }).toString('utf8').trim()) {
     throw new MoonCheckpointError(`checkpoint ${dir} is corrupted: ${MANIFEST} does not match its checksum; resume from another checkpoint`);
   }
-  let manifest: CheckpointFiles['manifest'];
-  try {
-    manifest = JSON.parse(manifestText) as CheckpointFiles['manifest'];
-  } catch {
-    throw new MoonCheckpointError(`checkpoint ${dir} is corrupted: ${MANIFEST} is not JSON`);
-  }
-  if (typeof manifest !== 'object' || manifest === null || manifest.format !== CHECKPOINT_FORMAT) {
-    throw new MoonCheckpointError(`${dir} is not a tfjs-moon checkpoint (format ${JSON.stringify((manifest as { format?: unknown } | null)?.format)})`);
-  }
-  if (!Number.isInteger(manifest.version) || manifest.version < 1) throw new MoonCheckpointError(`checkpoint ${dir} is malformed: format version ${JSON.stringify(manifest.version)}`);
+  const manifest = parseManifest(dir, manifestText);
   if (manifest.version > CHECKPOINT_VERSION) {
     throw new MoonCheckpointError(`checkpoint ${dir} has format version ${manifest.version}, newer than this tfjs-moon reads (${CHECKPOINT_VERSION}): upgrade tfjs-moon`);
   }
@@ -157,8 +156,7 @@ export const LEGACY_RUN = 'legacy';
 /** The run a checkpoint folder belongs to, or undefined when it holds no readable checkpoint manifest. */
 export function checkpointRun(dir: string): string | undefined {
   try {
-    const manifest = JSON.parse(readFileInside(committedDirectory(dir), MANIFEST, { maxBytes: MAX_MANIFEST_BYTES }).toString('utf8')) as { format?: unknown; run?: unknown };
-    if (manifest?.format !== CHECKPOINT_FORMAT) return undefined;
+    const manifest = parseManifest(dir, readFileInside(committedDirectory(dir), MANIFEST, { maxBytes: MAX_MANIFEST_BYTES }).toString('utf8'));
     return typeof manifest.run === 'string' ? manifest.run : LEGACY_RUN;
   } catch {
     return undefined;

@@ -14,6 +14,11 @@ const ELEMENT_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, 
 /** The dtypes a weight may have once loaded. */
 const TENSOR_DTYPES = ['float32', 'int32', 'bool'] as const;
 
+/** Bytes per element of a weight stored as `dtype` (float32, int32, bool, or a quantized uint8 / uint16 / float16). */
+export function bytesPerElement(dtype: string): number | undefined {
+  return ELEMENT_BYTES[dtype];
+}
+
 /** A shape: an array of non-negative safe integers whose product is a safe integer. */
 export function isShape(shape: unknown): shape is number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return false;
@@ -23,7 +28,7 @@ export function isShape(shape: unknown): shape is number[] {
 /** Bytes of one manifest entry: its elements times the stored dtype's size (the quantized one if quantized). */
 function entryBytes(entry: tf.io.WeightsManifestEntry, where: string): number {
   const stored = entry.quantization?.dtype ?? entry.dtype;
-  const size = ELEMENT_BYTES[stored as string];
+  const size = bytesPerElement(stored as string);
   if (size === undefined || !(TENSOR_DTYPES as readonly string[]).includes(entry.dtype)) {
     throw new UnsafeFileError(`${where} has dtype ${JSON.stringify(entry.dtype)}${entry.quantization ? ` quantized as ${JSON.stringify(stored)}` : ''}: float32, int32 or bool (optionally quantized uint8, uint16, float16)`);
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonModelError } from '../../core/errors';
-import { isShape } from './manifest-check';
+import { bytesPerElement, isShape } from './manifest-check';
 
 /** How one float32 weight is stored. */
 export type SparseEncoding = 'dense' | 'bitmask' | 'indices';
@@ -29,7 +29,7 @@ export interface NamedWeight extends WeightSpec {
 }
 
 /** Bytes per element of a weight's dtype (bool is stored as one byte, float32 and int32 as four). */
-const elementBytes = (dtype: string): number => (dtype === 'bool' ? 1 : 4);
+const elementBytes = (dtype: string): number => bytesPerElement(dtype) ?? 4;
 
 /** Dense weight data cut into one view per spec, in order. */
 export function splitWeights(specs: readonly WeightSpec[], data: ArrayBuffer): NamedWeight[] {

@@ -9,9 +9,9 @@ import { MoonModelError } from '../../core/errors';
  * is a new data id).
  */
 
-/** What the checks see of a layout: its tensors' metadata. */
+/** What the checks see of a layout: its tensors' metadata (a gradient kernel that reads no values passes none). */
 export interface LayoutTensors {
-  values: tf.TensorInfo;
+  values?: tf.TensorInfo;
   rowIndices: tf.TensorInfo;
   columnStarts: tf.TensorInfo;
   bias?: tf.TensorInfo;
@@ -35,11 +35,11 @@ export function checkLayoutMetadata(layout: LayoutTensors, units: number, where:
   if (rowIndices.dtype !== 'int32' || columnStarts.dtype !== 'int32') {
     fail(where, `row_indices and column_starts must be int32 (got ${rowIndices.dtype} and ${columnStarts.dtype}; tf.tensor1d defaults to float32: pass 'int32')`);
   }
-  if (values.dtype !== 'float32') fail(where, `values must be float32, got ${values.dtype}`);
+  if (values !== undefined && values.dtype !== 'float32') fail(where, `values must be float32, got ${values.dtype}`);
   for (const [name, t] of [['values', values], ['row_indices', rowIndices], ['column_starts', columnStarts]] as const) {
-    if (t.shape.length !== 1) fail(where, `${name} must be 1-D, got shape [${t.shape.join(', ')}]`);
+    if (t !== undefined && t.shape.length !== 1) fail(where, `${name} must be 1-D, got shape [${t.shape.join(', ')}]`);
   }
-  if (rowIndices.shape[0] !== values.shape[0]) fail(where, `${rowIndices.shape[0]} row indices for ${values.shape[0]} values`);
+  if (values !== undefined && rowIndices.shape[0] !== values.shape[0]) fail(where, `${rowIndices.shape[0]} row indices for ${values.shape[0]} values`);
   if (columnStarts.shape[0] !== units + 1) fail(where, `column_starts has ${columnStarts.shape[0]} entries, ${units} outputs need ${units + 1}`);
   if (bias !== undefined && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== units)) {
     fail(where, `the bias must be float32 [${units}], got ${bias.dtype} [${bias.shape.join(', ')}]`);

@@ -92,8 +92,7 @@ const inputGradient: Kernel = ({ inputs, attrs, backend }) => {
 
 const valuesGradient: Kernel = ({ inputs, attrs, backend }) => {
   const { x, dy, rowIndices, columnStarts } = inputs as Record<string, tf.TensorInfo>;
-  const values = { dtype: 'float32', shape: rowIndices.shape, dataId: {} } as tf.TensorInfo; // only its metadata is checked
-  checkLayout({ values, rowIndices, columnStarts }, attrs as unknown as SparseDenseAttrs, backend as tf.KernelBackend);
+  checkLayout({ rowIndices, columnStarts }, attrs as unknown as SparseDenseAttrs, backend as tf.KernelBackend);
   const [batch, inDim] = x.shape;
   const outDim = dy.shape[1];
   const stride = paddedBatch(batch);
