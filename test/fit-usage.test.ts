@@ -263,11 +263,22 @@ describe("fit is checked against the kit's plan", () => {
 });
 
 describe('optimizers whose slots cannot be read', () => {
-  it('Adamax fails before the first step with a typed error; weights and masks are untouched', async () => {
+  it('Adamax is refused by kit.optimizer itself, naming Adam as the fix (its moments are out of reach)', () => {
+    const model = buildMlp(3);
+    const kit = createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, unknownAware: false, mask: { interval: 1, endStep: 1 } });
+    expect(() => kit.optimizer(tf.train.adamax(0.01))).toThrow(MoonOptimizerError);
+    expect(() => kit.optimizer(tf.train.adamax(0.01))).toThrow(/Adamax is not supported.*tf\.train\.adam/);
+    expect(kit.optimizer(tf.train.adam(0.01))).toBeDefined(); // the refusal left the kit usable
+    kit.dispose();
+  });
+
+  it('an optimizer whose getWeights() rejects fails before the first step with a typed error; weights and masks are untouched', async () => {
     const model = buildMlp(3);
     const { xs, ys } = mnistSubset(2);
     const kit = createMoon({ model, numClasses: 10, epochs: 1, stepsPerEpoch: 1, unknownAware: false, mask: { interval: 1, endStep: 1 } });
-    model.compile({ optimizer: kit.optimizer(tf.train.adamax(0.01)), loss: kit.loss });
+    const inner = tf.train.sgd(0.01);
+    inner.getWeights = () => Promise.reject(new Error('getWeights() is not implemented'));
+    model.compile({ optimizer: kit.optimizer(inner), loss: kit.loss });
     const before = weightsOf(model);
     const masks = maskedKernels(kit).map((k) => read(k.mask));
     await expect(model.fit(xs, ys, { epochs: 1, batchSize: 20, verbose: 0, callbacks: [...kit.callbacks] })).rejects.toThrow(MoonOptimizerError);

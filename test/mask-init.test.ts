@@ -80,12 +80,13 @@ describe('the already-sparse warning', () => {
     const kit = createMoon({ ...base, model, ...(mask ? { mask } : {}) });
     kit.events.on('mask:warning', (w) => seen.push(w));
     await new Promise((resolve) => setTimeout(resolve, 50)); // the check reads asynchronously
+    kit.dispose(); // one live kit per model: the next probe makes its own
     return seen;
   };
 
   it('fires once on a model whose kernels already hold zeros, not on a fresh one, not when init is chosen', async () => {
     const sparse = buildMlp(6);
-    createMoon({ ...base, model: sparse, sparsity: 0.5, distribution: 'uniform' }); // zeroes half of each kernel
+    createMoon({ ...base, model: sparse, sparsity: 0.5, distribution: 'uniform' }).dispose(); // zeroes half of each kernel
     const fired = await warnings(sparse);
     expect(fired).toHaveLength(1);
     expect(fired[0].kind).toBe('already-sparse');

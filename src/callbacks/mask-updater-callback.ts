@@ -43,6 +43,7 @@ export class MaskUpdaterCallback extends tf.Callback {
   }
 
   override async onTrainBegin(): Promise<void> {
+    this.masks.assertLive('fit with kit.callbacks');
     this.assertKitModel();
     const wrapper = this.wrapper(); // fails early when the optimizer is not the kit's wrapper
     await this.phase.restoreOptimizerState(wrapper);

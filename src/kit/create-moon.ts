@@ -30,6 +30,7 @@ import { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { RandomSource } from '../plugins/random-source';
 import { SparseTraining } from '../plugins/sparse/sparse-training';
 import { kitContainer, resolveDistribution, resolveSparsifier } from './kit-container';
+import { assertNoLiveKit, claimModel, releaseModel } from './live-kits';
 import { checkModel, type CheckedModel } from './model-checks';
 import { MoonKit } from './moon-kit';
 import { identityOf, loadResume } from './resume';
@@ -57,6 +58,7 @@ export function createMoon(options: MoonOptions): MoonKit {
   if (!(options.model instanceof tf.LayersModel)) {
     throw new MoonConfigError('options.model must be a tf.LayersModel (tf.sequential(…) or tf.model(…)), built with an inputShape');
   }
+  assertNoLiveKit(options.model);
   const settings = resolveSettings(options);
   const container = kitContainer(options.container, settings.seed);
   const strategies = {
@@ -66,20 +68,34 @@ export function createMoon(options: MoonOptions): MoonKit {
   const checked = checkModel(options.model, options, settings.mask, settings.numClasses, settings.unknownAware);
   const resume = options.resumeFrom === undefined ? undefined : loadResume(options.resumeFrom, options.model, settings, checked.kernels);
   // Nothing has been touched so far; from here on the kit is built.
-  return assembleKit(options.model, settings, container, strategies, checked, resume);
+  const id = nextKitId++;
+  claimModel(options.model, id);
+  try {
+    return assembleKit(id, options.model, settings, container, strategies, checked, resume);
+  } catch (err) {
+    releaseModel(options.model, id);
+    throw err;
+  }
 }
 
 /**
- * The initial masks (init and per-layer targets as configured). With random masks left at the default, a model
- * whose kernels already hold exact zeros, or that was trained in this process, gets a `mask:warning` (computed now, before the masks zero anything;
- * read and emitted asynchronously; printed when nobody listens).
+ * Active counts per layer at the start. Gradual pruning starts from its initial sparsity (the distribution's
+ * spread), raised where a layer's final count (`finalCounts`: per-layer targets included) is denser, so that every
+ * final count is reachable by pruning alone; otherwise the final counts themselves.
  */
-function startMasks(model: tf.LayersModel, kernels: MaskableKernel[], settings: MoonSettings, distribution: DensityDistribution, random: RandomSource, events: MoonEventBus): InitialMask[] {
-  const { init, initGiven, layerSparsity } = settings.mask;
-  // Gradual pruning starts from its initial sparsity (the distribution's spread; per-layer targets are final ones).
-  const counts = settings.prune
-    ? planActiveCounts(kernels, distribution, 1 - settings.prune.initialSparsity)
-    : planActiveCounts(kernels, distribution, 1 - settings.sparsity, layerSparsity);
+function startCounts(kernels: MaskableKernel[], settings: MoonSettings, distribution: DensityDistribution, finalCounts: readonly number[]): number[] {
+  if (!settings.prune) return [...finalCounts];
+  return planActiveCounts(kernels, distribution, 1 - settings.prune.initialSparsity).map((c, i) => Math.max(c, finalCounts[i]));
+}
+
+/**
+ * The initial masks (init as configured) with `counts` active weights per layer. With random masks left at the
+ * default, a model whose kernels already hold exact zeros, or that was trained in this process, gets a
+ * `mask:warning` (computed now, before the masks zero anything; read and emitted asynchronously; printed when
+ * nobody listens).
+ */
+function startMasks(model: tf.LayersModel, kernels: MaskableKernel[], settings: MoonSettings, counts: number[], random: RandomSource, events: MoonEventBus): InitialMask[] {
+  const { init, initGiven } = settings.mask;
   if (init === 'random' && !initGiven) {
     void checkInitialMasks(model, kernels).then((warning) => {
       if (!warning) return;
@@ -92,6 +108,7 @@ function startMasks(model: tf.LayersModel, kernels: MaskableKernel[], settings: 
 
 /** Builds the kit's parts (each owning its state), its callbacks (which only schedule them) and the kit. */
 function assembleKit(
+  id: number,
   model: tf.LayersModel,
   settings: MoonSettings,
   container: DependencyContainer,
@@ -99,11 +116,14 @@ function assembleKit(
   { kernels, output }: CheckedModel,
   resume: LoadedCheckpoint | undefined,
 ): MoonKit {
-  const id = nextKitId++;
   const random = container.resolve<RandomSource>(TOKENS.RandomSource);
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
-  const masks = new MaskSet(kernels, resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, strategies.distribution, random, events));
+  const finalCounts = planActiveCounts(kernels, strategies.distribution, 1 - settings.sparsity, settings.mask.layerSparsity);
+  const masks = new MaskSet(
+    kernels,
+    resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, startCounts(kernels, settings, strategies.distribution, finalCounts), random, events),
+  );
   masks.applyToWeights();
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
   const updater = new MaskUpdater(masks, strategies.sparsifier, maskScheduleOf(settings), random, events, settings.mask.tieBreak);
@@ -113,7 +133,7 @@ function assembleKit(
   const alphaSchedule = settings.tuner && lossState ? new AlphaSchedule(lossState, settings.tuner) : undefined;
   const weightAverage = settings.voter ? new WeightAverage(masks, settings.voter.firstEpoch) : undefined;
   const pruning = settings.prune
-    ? new GradualPruning(masks, settings.prune, planActiveCounts(kernels, strategies.distribution, 1 - settings.sparsity, settings.mask.layerSparsity), events)
+    ? new GradualPruning(masks, settings.prune, finalCounts, events)
     : undefined;
 
   const sparseTraining = settings.kernels === 'dense' ? undefined : new SparseTraining(masks, settings.kernels);

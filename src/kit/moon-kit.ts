@@ -17,6 +17,7 @@ import type { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
 import type { WeightAverage } from '../plugins/moon/weight-average';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
+import { releaseModel } from './live-kits';
 import type { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { SparseTraining } from '../plugins/sparse/sparse-training';
 
@@ -110,6 +111,7 @@ export class MoonKit {
 
   /** Per masked layer: name, kernel variable, shape, total, active count and density (plain numbers, a snapshot). */
   get maskSummary(): readonly LayerMaskInfo[] {
+    this.assertLive('kit.maskSummary');
     return this.parts.masks.view();
   }
 
@@ -120,16 +122,22 @@ export class MoonKit {
 
   /** Global density over the masked kernels (Σ active / Σ total). */
   get density(): number {
+    this.assertLive('kit.density');
     return this.parts.masks.density();
   }
 
   /** Wraps your optimizer so that masks hold during training; compile with it. The wrapper owns `inner`. */
   optimizer(inner: tf.Optimizer): MaskedOptimizer {
+    this.assertLive('kit.optimizer');
     if (inner instanceof MaskedOptimizer) {
       throw new MoonOptimizerError('this optimizer is already a kit wrapper: pass the plain optimizer, e.g. kit.optimizer(tf.train.adam(1e-3))');
     }
     if (!(inner instanceof tf.Optimizer)) {
       throw new MoonOptimizerError('kit.optimizer expects a tf.Optimizer, e.g. kit.optimizer(tf.train.momentum(0.1, 0.9))');
+    }
+    if (inner.getClassName() === 'Adamax') { // not instanceof: tf.Optimizer answers it by duck typing
+      // TF.js keeps Adamax's moments out of getWeights(): they cannot be zeroed at grown positions nor checkpointed.
+      throw new MoonOptimizerError('Adamax is not supported: TF.js does not expose its moments (getWeights() is not implemented), which the kit must zero where weights grow and save in checkpoints; use tf.train.adam(…) instead');
     }
     if (wrappedOptimizers.has(inner)) {
       throw new MoonOptimizerError('this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper');
@@ -152,6 +160,7 @@ export class MoonKit {
    * are one-hot encoded; float32 rows that already fit are returned as they are.
    */
   labels(y: LabelInput): tf.Tensor2D {
+    this.assertLive('kit.labels');
     const k = this.numClasses;
     return oneHotLabels(y, k, this.unknownAware ? k + 1 : k);
   }
@@ -161,6 +170,7 @@ export class MoonKit {
    * BatchNormalization layers, re-estimates their statistics from one pass over `data` (your training inputs).
    */
   async finalize(data?: tf.Tensor | FinalizeData, options?: { refreshBatchNorm?: boolean }): Promise<void> {
+    this.assertLive('kit.finalize');
     const average = this.parts.weightAverage;
     if (!average) {
       throw new MoonConfigError(
@@ -174,11 +184,21 @@ export class MoonKit {
 
   /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
   monitor(options: Omit<ReliabilityMonitorOptions, 'numClasses'> & { numClasses?: number }): ReliabilityMonitor {
+    this.assertLive('kit.monitor');
     const score = this.scoreFromContainer(options?.score);
     return new ReliabilityMonitor({
       numClasses: this.numClasses, from: this.outputKind, output: this.output, events: this.events, ece: this.settings.ece, roc: this.settings.roc, ...options,
       ...(score ? { score } : {}),
     });
+  }
+
+  /** Whether {@link dispose} ran. */
+  get isDisposed(): boolean {
+    return this.parts.masks.isDisposed;
+  }
+
+  private assertLive(use: string): void {
+    this.parts.masks.assertLive(use);
   }
 
   /** A score registered under `name` in the kit's container chain (your container's registrations), if any. */
@@ -193,6 +213,7 @@ export class MoonKit {
    * @param nextEpoch the epoch a resumed fit starts at (default: the epochs completed so far)
    */
   async checkpoint(dir: string, nextEpoch?: number): Promise<void> {
+    this.assertLive('kit.checkpoint');
     const optimizer = this.model.optimizer;
     const wrapper = optimizer instanceof MaskedOptimizer && optimizer.kitId === this.parts.id ? optimizer : undefined;
     await saveKitCheckpoint(dir, this.parts.checkpointParts, wrapper, nextEpoch ?? this.parts.phase.completedEpochs);
@@ -200,12 +221,18 @@ export class MoonKit {
 
   /** A callback writing `dir/epoch-<n>` every `everyEpochs` epochs, keeping the last `keep`; put it after `kit.callbacks`. */
   checkpointCallback(options: CheckpointOptions): CheckpointCallback {
+    this.assertLive('kit.checkpointCallback');
     return new CheckpointCallback(options, (dir, nextEpoch) => this.checkpoint(dir, nextEpoch), this.parts.checkpointParts.run);
   }
 
-  /** Frees the kit's tensors (masks, α, averages). The model and its weights are untouched. */
+  /**
+   * Frees the kit's tensors (masks, α, averages), restores the layers' own `call` and frees the model for another
+   * kit. The model and its weights are untouched. A second call does nothing; any other member then throws.
+   */
   dispose(): void {
     const p = this.parts;
+    if (p.masks.isDisposed) return;
+    releaseModel(p.model, p.id);
     p.updater.release();
     p.masks.dispose();
     p.weightDrop?.dispose();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MoonConfigError } from '../../core/errors';
 import { ownedVariable } from '../owned-variable';
 import type { LayerMaskInfo } from '../../core/events';
 import type { PartState } from '../../core/types';
@@ -32,6 +33,7 @@ export interface MaskEntry {
 export class MaskSet {
   readonly entries: readonly MaskEntry[];
   private readonly byVariable: Map<string, MaskEntry>;
+  private disposed = false;
 
   /**
    * @param kernels the kernels to mask
@@ -105,8 +107,22 @@ export class MaskSet {
     });
   }
 
-  /** Frees the mask tensors (the model's weights are untouched). */
+  /** Whether {@link dispose} ran: the masks, and with them the kit, are gone. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Throws a typed error naming `use` when the masks were disposed (a kit used after `kit.dispose()`). */
+  assertLive(use: string): void {
+    if (this.disposed) {
+      throw new MoonConfigError(`${use}: this kit was disposed (kit.dispose() freed its masks and state); create a new kit with createMoon`);
+    }
+  }
+
+  /** Frees the mask tensors (the model's weights are untouched); a second call does nothing. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const e of this.entries) e.mask.dispose();
   }
 }

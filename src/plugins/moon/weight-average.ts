@@ -4,7 +4,7 @@ import type { FinalizeData, PartState } from '../../core/types';
 import { requireInteger } from '../../core/validate';
 import type { MaskSet } from '../masks/mask-set';
 import { ownedVariable } from '../owned-variable';
-import { findBatchNormLayers, refreshBatchNorm } from './batch-norm-refresh';
+import { checkRefreshInput, findBatchNormLayers, refreshBatchNorm } from './batch-norm-refresh';
 
 /** What {@link WeightAverage.finalize} did. */
 export interface FinalizeResult {
@@ -78,6 +78,7 @@ export class WeightAverage {
       );
     }
     const batchSize = refresh ? requireInteger('finalize: batchSize', input?.batchSize ?? 128, 1) : 0;
+    if (refresh) checkRefreshInput(model, input!.x);
     this.sources.forEach((v, i) => v.assign(this.average[i]));
     this.masks.applyToWeights();
     tf.dispose(this.average);

@@ -107,6 +107,7 @@ export class MaskedOptimizer extends tf.Optimizer {
     const gradients = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
+    this.masks.assertLive('optimizer step');
     this.assertOwnModel(gradients.map((g) => g.name));
     this.assertCallbacksAttached();
     const step = this.iterations_ + 1;

@@ -46,7 +46,8 @@ function gatherActive(kernel: tf.Tensor, positions: tf.Tensor1D): tf.Tensor1D {
  */
 export class SparseTraining {
   private readonly layouts = new Map<MaskEntry, DeviceLayout>();
-  private readonly originals = new Map<MaskEntry, LayerCall>();
+  /** Each patched layer's own `call` property before the patch (undefined: it had none, `call` came from its class). */
+  private readonly originals = new Map<MaskEntry, LayerCall | undefined>();
   /** Set by the mask-updater callback for a step whose gradients must be dense (RigL's growth). */
   denseStep = false;
 
@@ -83,7 +84,11 @@ export class SparseTraining {
 
   /** Restores the layers' own `call` and frees the layouts. */
   dispose(): void {
-    for (const [entry, call] of this.originals) (entry.kernel.layer as unknown as DenseInternals).call = call;
+    for (const [entry, own] of this.originals) {
+      const layer = entry.kernel.layer as unknown as DenseInternals;
+      if (own) layer.call = own;
+      else delete (layer as Partial<DenseInternals>).call; // back to the class's method, as before the patch
+    }
     this.originals.clear();
     for (const l of this.layouts.values()) tf.dispose([l.rowIndices, l.columnStarts, l.positions]);
     this.layouts.clear();
@@ -101,7 +106,7 @@ export class SparseTraining {
   private patch(entry: MaskEntry): void {
     const layer = entry.kernel.layer as unknown as DenseInternals;
     const original = layer.call;
-    this.originals.set(entry, original);
+    this.originals.set(entry, Object.prototype.hasOwnProperty.call(layer, 'call') ? original : undefined);
     const inDim = entry.kernel.shape[0];
     layer.call = (inputs, kwargs) => {
       const layout = this.layouts.get(entry);
