@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, registerSparsifier, RigLSparsifier, SETSparsifier, type MaskUpdateContext } from '../src';
 import { topKMaskAsync } from '../src/plugins/sparsifiers/device-top-k';
+import { topKMask } from '../src/plugins/sparsifiers/mask-ops';
 import { buildMlp, maskedKernels } from './helpers/models';
 
 /**
@@ -48,6 +49,27 @@ describe('on-device top-k (topKMaskAsync)', () => {
       actual.dispose();
     }
     s.dispose();
+  });
+
+  it('agrees with topKMask (tf.topk) when scores hold ±∞ and NaN: ±∞ rank as the extreme finite values, NaN lowest', async () => {
+    const cases = [[1, -Infinity, 2, -Infinity, -Infinity, 0], [Infinity, 1, Infinity, Infinity, 0, 2], [NaN, 1, NaN, 3, 0, -Infinity]];
+    let s = 11;
+    const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const specials = [Infinity, -Infinity, NaN, 0, 1];
+    for (let c = 0; c < 20; c++) cases.push(Array.from({ length: 40 }, () => specials[Math.floor(next() * specials.length)]));
+    for (const values of cases) {
+      const t = tf.tensor1d(values);
+      // The rule both follow: NaN as −∞, then the k largest, ties by lowest index.
+      const ranked = values.map((v) => (Number.isNaN(v) ? -Infinity : v));
+      for (let k = 1; k < values.length; k++) {
+        const device = await topKMaskAsync(t, k);
+        const host = tf.tidy(() => topKMask(t, k));
+        expect(Array.from(await device.data())).toEqual(referenceTopK(ranked, k));
+        expect(Array.from(await host.data())).toEqual(referenceTopK(ranked, k));
+        tf.dispose([device, host]);
+      }
+      t.dispose();
+    }
   });
 
   it('leaves no tensor behind', async () => {

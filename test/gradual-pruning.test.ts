@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, type MaskPruneEvent, type MoonOptions } from '../src';
+import { createMoon, MoonTrainingError, type MaskPruneEvent, type MoonOptions } from '../src';
 import { isPruneStep, prunedCount } from '../src/plugins/schedules/pruning';
 import { buildMlp, expectExactMasks, maskedKernels } from './helpers/models';
 
@@ -61,6 +61,21 @@ describe('gradual magnitude pruning inside fit', () => {
     expect(events.filter((e) => e.step === 10).every((e) => Math.abs(e.sparsity - 0.9) < 1e-3 || e.layer !== kit.maskSummary[2].name)).toBe(true);
   });
 
+  it('reaches a layerSparsity target denser than the initial draw: that layer starts at its final count (#21)', async () => {
+    const model = buildMlp(2);
+    const name = model.layers[1].name;
+    const options = { ...base(model), sparsity: 0.6, distribution: 'uniform' as const, prune: { initialSparsity: 0.5, beginStep: 2, endStep: 10, frequency: 2 }, mask: { layerSparsity: { [name]: 0.45 } } };
+    const twin = buildMlp(2);
+    const planned = createMoon({ ...options, model: twin, prune: false, mask: { layerSparsity: { [twin.layers[1].name]: 0.45 } } });
+    const { kit } = await fitAndRecord(options);
+    expect(kit.maskSummary.map((m) => m.active)).toEqual(planned.maskSummary.map((m) => m.active));
+    expect(kit.maskSummary[1].density).toBeCloseTo(0.55, 2); // asked 0.45 sparsity; before, it stayed at the draw's 0.5
+    expect(kit.density).toBeCloseTo(0.4, 3); // asked 0.6 overall; before, 0.3737
+    expectExactMasks(kit);
+    planned.dispose();
+    kit.dispose();
+  });
+
   it('prunes the smallest active |w|', async () => {
     const model = buildMlp(3);
     const kit = createMoon({ ...base(model), prune: { beginStep: 1, endStep: 4, frequency: 1, schedule: 'constant' } });
@@ -81,6 +96,30 @@ describe('gradual magnitude pruning inside fit', () => {
     x.dispose();
   });
 
+  it('an infinite active weight stops pruning with a MoonTrainingError before any mask changes (no −1 in a mask)', async () => {
+    const model = buildMlp(3);
+    const kit = createMoon({ ...base(model), prune: { beginStep: 1, endStep: 4, frequency: 1, schedule: 'constant' } });
+    const masksBefore = maskedKernels(kit).map((k) => Array.from(k.mask.dataSync()));
+    // Before the kit's callbacks: after step 1, the pruning step sees +∞ at an active position of the last layer.
+    const poison = new tf.CustomCallback({
+      onBatchEnd: async (batch) => {
+        if (batch !== 0) return;
+        const { kernel, mask } = maskedKernels(kit)[2];
+        const values = kernel.dataSync().slice();
+        values[mask.dataSync().indexOf(1)] = Infinity;
+        kernel.assign(tf.tensor(values, kernel.shape));
+      },
+    });
+    const { x, y } = data();
+    model.compile({ optimizer: kit.optimizer(tf.train.sgd(0)), loss: kit.loss });
+    const fit = model.fit(x, kit.labels(y), { epochs: 1, batchSize: 4, shuffle: false, verbose: 0, callbacks: [poison, ...kit.callbacks] });
+    await expect(fit).rejects.toThrow(MoonTrainingError);
+    await expect(fit).rejects.toThrow(/1 NaN or infinite values at the pruning step 1/);
+    expect(maskedKernels(kit).map((k) => Array.from(k.mask.dataSync()))).toEqual(masksBefore);
+    x.dispose();
+    kit.dispose();
+  });
+
   it('hands over to RigL after endStep', async () => {
     const { updates, kit } = await fitAndRecord({ ...base(buildMlp(4)), sparsifier: 'rigl', mask: { interval: 1, endStep: 12 } });
     expect(updates.length).toBeGreaterThan(0);
@@ -94,6 +133,7 @@ describe('gradual magnitude pruning inside fit', () => {
     const first = await fitAndRecord(base(model), 1);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-prune-'));
     await first.kit.checkpoint(dir);
+    first.kit.dispose(); // one live kit per model: the resumed kit takes over
     const resumed = createMoon({ ...base(model), resumeFrom: dir });
     const { x, y } = data();
     model.compile({ optimizer: resumed.optimizer(tf.train.sgd(0.05)), loss: resumed.loss });

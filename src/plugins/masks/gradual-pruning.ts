@@ -4,6 +4,7 @@ import type { PartState, PruneSchedule } from '../../core/types';
 import { isPruneStep, prunedCount } from '../schedules/pruning';
 import { selectTopK } from '../sparsifiers/device-top-k';
 import { dropCandidates } from '../sparsifiers/mask-ops';
+import { assertFiniteKernels } from './diverged-weights';
 import { applyMask, type MaskSet } from './mask-set';
 
 /**
@@ -36,6 +37,7 @@ export class GradualPruning {
 
   /** Prunes every layer to its count at `step`, one layer after the other; emits one `mask:prune` per pruned layer. */
   async pruneAt(step: number): Promise<void> {
+    await assertFiniteKernels(this.masks.entries, `the pruning step ${step}`); // before any layer is pruned
     for (const [i, entry] of this.masks.entries.entries()) {
       const target = prunedCount(step, this.schedule, this.initialCounts[i], this.finalCounts[i]);
       const k = entry.active - target;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { MoonMaskError, MoonOptimizerError, MoonTrainingError } from '../../core/errors';
+import { MoonMaskError, MoonOptimizerError } from '../../core/errors';
+import { divergedWeightsError } from './diverged-weights';
 import type { MoonEventBus } from '../../core/events';
 import { applyMask, type MaskEntry, type MaskSet } from './mask-set';
 import type { GradientTap, NamedTensor } from '../optimizer/masked-optimizer';
@@ -173,10 +174,7 @@ export class MaskUpdater implements GradientTap {
     const [active, grown, nonBinary, nonFinite] = await stats.data();
     stats.dispose();
     if (nonFinite > 0) {
-      throw new MoonTrainingError(
-        `the weights of layer "${p.entry.kernel.layerName}" hold ${nonFinite} NaN or infinite values at the mask update of step ${step}: ` +
-          'the training diverged, so no mask was changed. Likely causes: a learning rate too high (try 10× lower) or inputs with NaN or unscaled values',
-      );
+      throw divergedWeightsError(p.entry.kernel.layerName, nonFinite, `the mask update of step ${step}`);
     }
     if (nonBinary !== 0 || !Number.isFinite(active)) {
       throw new MoonMaskError(

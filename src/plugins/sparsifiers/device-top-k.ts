@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { topKMask } from './mask-ops';
+import { selectionScores, topKMask } from './mask-ops';
 
 /*
  * Top-k selection on the device, for mask updates that neither download whole kernels nor block a page: the k-th
@@ -40,13 +40,24 @@ async function countAtLeast(scores: tf.Tensor, threshold: number): Promise<numbe
 /**
  * The same 0/1 float32 mask as {@link topKMask} — ones at the `k` largest `scores`, ties broken by index, lowest
  * first — computed on the device without `tf.topk` (which runs on the host for large k on webgl, with a
- * synchronous read, and costs about a second per million weights on cpu). Scores must not be NaN; −∞ is allowed
- * (positions that must not be picked while others remain). The caller owns the result.
+ * synchronous read, and costs about a second per million weights on cpu). Both rank the scores as
+ * `selectionScores` maps them: ±∞ become the extreme finite float32 values and NaN the lowest, so −∞ (positions
+ * that must not be picked while others remain), NaN and −3.4e38 tie, as do +∞ and 3.4e38. The caller owns the result.
  */
-export async function topKMaskAsync(scores: tf.Tensor, k: number): Promise<tf.Tensor> {
-  const n = scores.size;
-  if (k <= 0) return tf.zeros(scores.shape, 'float32');
-  if (k >= n) return tf.ones(scores.shape, 'float32');
+export async function topKMaskAsync(raw: tf.Tensor, k: number): Promise<tf.Tensor> {
+  const n = raw.size;
+  if (k <= 0) return tf.zeros(raw.shape, 'float32');
+  if (k >= n) return tf.ones(raw.shape, 'float32');
+  const scores = tf.tidy(() => selectionScores(raw));
+  try {
+    return await selectFinite(scores, k);
+  } finally {
+    scores.dispose();
+  }
+}
+
+/** The search of {@link topKMaskAsync} over finite scores. */
+async function selectFinite(scores: tf.Tensor, k: number): Promise<tf.Tensor> {
   // Invariant: count(≥ value(lo)) ≥ k > count(≥ value(hi)); keys above +∞ count 0.
   let lo = NEG_INF_KEY;
   let hi = POS_INF_KEY + 1;

@@ -20,12 +20,24 @@ export function fromTieOrder(t: tf.Tensor, order: TieOrder | undefined, shape: r
   return order === undefined ? t : tf.gather(t, order.inverse).reshape(shape as number[]);
 }
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
- * A 0/1 float32 tensor of `shape` with ones at the `k` largest `scores` (ties resolved by the backend's top-k,
- * deterministically). Call inside `tf.tidy`.
+ * The scores a selection ranks: +∞ → the largest finite float32, −∞ and NaN → the lowest. With only finite values,
+ * every backend's `tf.topk` breaks ties by index as the device selection does (cpu's does not for ±∞, and NaN
+ * compares false everywhere), so both pick the same positions. Call inside `tf.tidy`.
+ */
+export function selectionScores(scores: tf.Tensor): tf.Tensor {
+  return tf.clipByValue(tf.where(tf.isNaN(scores), tf.fill(scores.shape, -FLOAT32_MAX), scores), -FLOAT32_MAX, FLOAT32_MAX);
+}
+
+/**
+ * A 0/1 float32 tensor of `shape` with ones at the `k` largest `scores`, ties broken by index, lowest first (the
+ * scores ranked as {@link selectionScores} maps them). Call inside `tf.tidy`.
  */
 export function topKMask(scores: tf.Tensor, k: number): tf.Tensor {
-  const flat = scores.reshape([-1]);
+  const flat = selectionScores(scores).reshape([-1]);
   if (k <= 0) return tf.zerosLike(scores);
   const { indices } = tf.topk(flat, k, true);
   return tf.scatterND(indices.reshape([k, 1]), tf.ones([k], 'float32'), [flat.size]).reshape(scores.shape);
