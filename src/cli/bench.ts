@@ -1,8 +1,12 @@
-import { fork } from 'child_process';
+import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { CliError } from './cli-error';
-import { RUN_DEFAULTS, type RunConfig } from './run-config';
+import { acquireBenchLock, checkWritableDir } from './out-dir';
+import { BENCH_PID_VARIABLE } from './parent-watch';
+import { readResults, RESULTS_FILE } from './results-file';
+import { isVariantName, RUN_CONFIG_KEYS, RUN_DEFAULTS, type RunConfig } from './run-config';
 import { normalizeConfig, runId } from './run-id';
 import type { RunResult } from './train';
 
@@ -17,6 +21,7 @@ export function expandBench(config: BenchConfig): RunConfig[] {
   if (!config || !Array.isArray(config.runs) || config.runs.length === 0) {
     throw new CliError('the bench config needs a non-empty "runs" array, e.g. { "runs": [{ "dataset": "mnist6", "moon": [false, true], "seed": [1, 2, 3] }] }', 2);
   }
+  checkBenchKeys(config);
   const all: RunConfig[] = [];
   for (const entry of config.runs) {
     let combos: Record<string, unknown>[] = [{ ...RUN_DEFAULTS }];
@@ -26,8 +31,26 @@ export function expandBench(config: BenchConfig): RunConfig[] {
     }
     all.push(...(combos as unknown as RunConfig[]));
   }
+  for (const c of all) {
+    if (c.variant !== undefined && (typeof c.variant !== 'string' || !isVariantName(c.variant))) {
+      throw new CliError(`the bench config's variant ${JSON.stringify(c.variant)} is not a name: use letters, digits and . _ = + - (it names the run's folder)`, 2);
+    }
+  }
   const seen = new Set<string>();
   return all.filter((c) => !seen.has(runId(c)) && seen.add(runId(c)));
+}
+
+/** Rejects keys a bench config does not know (a typo would otherwise be ignored and the run trained without it). */
+function checkBenchKeys(config: BenchConfig): void {
+  const unknownTop = Object.keys(config).filter((k) => k !== 'defaults' && k !== 'runs');
+  const where: Array<[string, object | undefined]> = [['defaults', config.defaults], ...config.runs.map((r, i): [string, object] => [`runs[${i}]`, r])];
+  const unknown = [
+    ...unknownTop.map((k) => `"${k}"`),
+    ...where.flatMap(([name, entry]) => (entry === undefined ? [] : Object.keys(entry).filter((k) => !RUN_CONFIG_KEYS.includes(k as keyof RunConfig)).map((k) => `"${k}" in ${name}`))),
+  ];
+  if (unknown.length > 0) {
+    throw new CliError(`the bench config has unknown keys ${unknown.join(', ')}: a config has "defaults" and "runs", whose entries may name ${RUN_CONFIG_KEYS.join(', ')}`, 2);
+  }
 }
 
 /** The command-line flags of `tfjs-moon train` for a run. */
@@ -49,14 +72,26 @@ export function trainFlags(c: RunConfig): string[] {
 
 /**
  * Ids of the runs already recorded in `results.jsonl`, recomputed from their configs (so a result recorded before a
- * config field existed, or under an older id scheme, is not taken for a run of today's defaults).
+ * config field existed, or under an older id scheme, is not taken for a run of today's defaults). A torn last line
+ * is cut off (see {@link readResults}): its run is not done.
  */
 export function finishedRuns(out: string): Set<string> {
-  const file = path.join(out, 'results.jsonl');
-  if (!fs.existsSync(file)) return new Set();
-  return new Set(
-    fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim()).map((line) => runId(normalizeConfig((JSON.parse(line) as RunResult).config))),
-  );
+  return new Set(readResults(out, true).map((r) => runId(normalizeConfig(r.config))));
+}
+
+/** The child processes of this bench, ended with it. */
+const children = new Set<ChildProcess>();
+
+/** On SIGINT, SIGTERM or SIGHUP, ends the running trainers, then exits as the signal would (128 + its number). */
+function endChildrenOnSignal(): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const handler = (signal: NodeJS.Signals) => {
+    for (const child of children) child.kill('SIGTERM');
+    process.stderr.write(`tfjs-moon bench: ${signal}: stopped ${children.size} running trainer(s); run bench again to resume\n`);
+    process.exit(128 + (os.constants.signals[signal] ?? 1));
+  };
+  for (const s of signals) process.on(s, handler);
+  return () => signals.forEach((s) => process.off(s, handler));
 }
 
 /** Runs one configuration in a child process (the same entry point, `train --quiet`); resolves with its result. */
@@ -65,11 +100,14 @@ function runChild(config: RunConfig, out: string, backend: string): Promise<RunR
   return new Promise((resolve, reject) => {
     const child = fork(process.argv[1], ['train', ...trainFlags(config), '--backend', backend, '--out', dir, '--quiet'], {
       execArgv: process.execArgv,
+      env: { ...process.env, [BENCH_PID_VARIABLE]: String(process.pid) },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
+    children.add(child);
     let stderr = '';
     child.stderr?.on('data', (d) => (stderr += d));
     child.on('exit', (code) => {
+      children.delete(child);
       if (code === 0) resolve(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResult);
       else reject(new CliError(`run ${runId(config)} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
@@ -88,8 +126,20 @@ export async function benchCommand(configPath: string, out: string, jobs: number
     throw new CliError(`cannot read the bench config ${configPath}: ${(error as Error).message}`, 2);
   }
   const runs = expandBench(config);
-  fs.mkdirSync(out, { recursive: true });
-  if (fresh) fs.rmSync(path.join(out, 'results.jsonl'), { force: true });
+  checkWritableDir(out, '--out');
+  const release = acquireBenchLock(out);
+  const stopListening = endChildrenOnSignal();
+  try {
+    await runAll(runs, out, jobs, fresh, backend);
+  } finally {
+    stopListening();
+    release();
+  }
+}
+
+/** Runs what `results.jsonl` lacks, `jobs` at a time; appends a line per finished run; fails at the end if any failed. */
+async function runAll(runs: readonly RunConfig[], out: string, jobs: number, fresh: boolean, backend: string): Promise<void> {
+  if (fresh) fs.rmSync(path.join(out, RESULTS_FILE), { force: true });
   const done = finishedRuns(out);
   const todo = runs.filter((r) => !done.has(runId(r)));
   process.stderr.write(`tfjs-moon bench: ${runs.length} runs, ${runs.length - todo.length} already in ${path.join(out, 'results.jsonl')}, ${todo.length} to do, ${jobs} at a time\n`);
@@ -111,7 +161,7 @@ export async function benchCommand(configPath: string, out: string, jobs: number
       }
       const { samples: _samples, ...summary } = result;
       void _samples;
-      fs.appendFileSync(path.join(out, 'results.jsonl'), `${JSON.stringify(summary)}\n`);
+      fs.appendFileSync(path.join(out, RESULTS_FILE), `${JSON.stringify(summary)}\n`);
       finished++;
       const firstOod = Object.entries(result.metrics.ood)[0];
       process.stderr.write(

@@ -10,6 +10,8 @@ import { benchCommand } from './bench';
 import { CliError } from './cli-error';
 import { MODEL_NAMES, type ModelName } from './models';
 import { requireOptional } from './optional';
+import { checkModelFolder, checkWritableDir } from './out-dir';
+import { isVariantName } from './run-config';
 import { reportCommand } from './report';
 import { HEADS, METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type HeadKind, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './train';
 import { trainCommand } from './train-command';
@@ -130,6 +132,12 @@ export function buildProgram(): Commander.Command {
     .option('--quiet', 'no progress and no table (for bench)')
     .action(async (o: TrainOptions) => {
       if (o.moon === 'on' && o.epochs < 2) throw new CliError('--moon on needs --epochs ≥ 2 (a warm-up epoch, then α)', 2);
+      if (o.variant !== undefined && !isVariantName(o.variant)) {
+        throw new CliError(`--variant ${JSON.stringify(o.variant)} is not a name: use letters, digits and . _ = + - (it is part of the run's id)`, 2);
+      }
+      // Found now, not after training: where the results and the model go must be writable.
+      checkWritableDir(o.out, '--out');
+      if (o.saveModel !== undefined) checkModelFolder(o.saveModel);
       const config: RunConfig = {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,

@@ -4,7 +4,7 @@ import { CliError } from './cli-error';
  * The command line's own packages: optional peers of the library, so that the library stays small. The MNIST digits
  * are among them because every experiment but fashion6 reads them, so one install line serves a first run.
  */
-const CLI_PACKAGES = 'commander@14 cli-progress@3 vega@5 vega-lite@5 mnist@1';
+const CLI_PACKAGES = 'commander@14 cli-progress@3 vega@5 vega-lite@5 @stdlib/stats-base-dists-t-quantile@0.2 mnist@1';
 
 /** What to install for each package the command line may miss (the data package only where data is read). */
 const INSTALL: Record<string, string> = {
@@ -12,6 +12,7 @@ const INSTALL: Record<string, string> = {
   'cli-progress': CLI_PACKAGES,
   vega: CLI_PACKAGES,
   'vega-lite': CLI_PACKAGES,
+  '@stdlib/stats-base-dists-t-quantile': CLI_PACKAGES,
   mnist: 'mnist@1 (the 10,000 MNIST digits the mnist6 experiment and the demo train on)',
   '@tensorflow/tfjs': '@tensorflow/tfjs@4 @tensorflow/tfjs-backend-wasm@4',
   webgpu: 'webgpu @tensorflow/tfjs-backend-webgpu@4 (Dawn for Node, and TF.js\'s webgpu backend)',

@@ -5,6 +5,7 @@ import type * as VegaLite from 'vega-lite';
 import { rocCurve } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { requireOptional } from './optional';
+import { readResults, RESULTS_FILE } from './results-file';
 import type { RunConfig } from './run-config';
 import { extraTags, groupKey as configGroupKey, normalizeConfig } from './run-id';
 import type { RunResult } from './train';
@@ -23,11 +24,10 @@ const normalized = (r: RunResult): RunResult => ({ ...r, config: normalizeConfig
 
 /** The finished runs of a bench or train directory, with their samples when the per-run file is there. */
 export function loadRuns(dir: string): RunResult[] {
-  const jsonl = path.join(dir, 'results.jsonl');
+  const jsonl = path.join(dir, RESULTS_FILE);
   const single = path.join(dir, 'results.json');
   if (fs.existsSync(jsonl)) {
-    return fs.readFileSync(jsonl, 'utf8').split('\n').filter((l) => l.trim()).map((line) => {
-      const summary = JSON.parse(line) as RunResult;
+    return readResults(dir).map((summary) => {
       const full = path.join(dir, 'runs', summary.id, 'results.json');
       return normalized(fs.existsSync(full) ? (JSON.parse(fs.readFileSync(full, 'utf8')) as RunResult) : summary);
     });
@@ -44,6 +44,7 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 const pm = (values: readonly number[]) => {
+  if (values.some((v) => !Number.isFinite(v))) return '–'; // some run lacks this metric
   const { mean, std } = meanStd(values.map((v) => 100 * v));
   return `${mean.toFixed(2)} ± ${std.toFixed(2)}`;
 };
@@ -89,18 +90,19 @@ export function summaryTables(results: readonly RunResult[]): string {
   return sections.join('\n\n');
 }
 
-/** Two-sided 97.5% quantiles of Student's t for 1…30 degrees of freedom (then the normal's 1.96). */
-const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+/** The quantile function of Student's t (stdlib's, for any degrees of freedom). */
+type TQuantile = (p: number, degreesOfFreedom: number) => number;
 
 /**
- * The paired-t 95% confidence interval of the mean of `differences`: mean ± t(0.975, n − 1) · s / √n. Undefined
- * for fewer than two pairs (no spread to estimate).
+ * The paired-t 95% confidence interval of the mean of `differences`: mean ± t(0.975, n − 1) · s / √n, with the t
+ * quantile computed for any n (not the normal's 1.96 past a table). Undefined for fewer than two pairs (no spread
+ * to estimate).
  */
 export function pairedInterval(differences: readonly number[]): { mean: number; low: number; high: number } | undefined {
   const n = differences.length;
   if (n < 2) return undefined;
   const { mean, std } = meanStd(differences);
-  const half = (T_975[n - 2] ?? 1.96) * (std / Math.sqrt(n));
+  const half = requireOptional<TQuantile>('@stdlib/stats-base-dists-t-quantile')(0.975, n - 1) * (std / Math.sqrt(n));
   return { mean, low: mean - half, high: mean + half };
 }
 
@@ -108,8 +110,10 @@ export function pairedInterval(differences: readonly number[]): { mean: number; 
 function intervalText(differences: readonly number[]): string {
   const points = differences.map((d) => 100 * d);
   const ci = pairedInterval(points);
+  if (points.some((p) => !Number.isFinite(p))) return '–'; // a run lacks this metric (e.g. an OOD set it did not score)
   if (ci === undefined) return `${(points[0] ?? NaN).toFixed(2)} (one pair)`;
-  const excludesZero = ci.low > 0 || ci.high < 0;
+  // A zero-width interval (identical differences) shows no spread, not significance: no star.
+  const excludesZero = ci.high > ci.low && (ci.low > 0 || ci.high < 0);
   return `${ci.mean.toFixed(2)} [${ci.low.toFixed(2)}, ${ci.high.toFixed(2)}]${excludesZero ? ' ✱' : ''}`;
 }
 
@@ -141,7 +145,7 @@ export function moonEffectTable(results: readonly RunResult[]): string {
       String(pairs.length),
       diff((r) => r.metrics.accuracy),
       diff((r) => r.metrics.ece),
-      oodNames.map((n) => `${n}: ${diff((r) => r.metrics.ood[n].auroc)} / ${diff((r) => r.metrics.ood[n].fpr95)}`).join('<br>'),
+      oodNames.map((n) => `${n}: ${diff((r) => r.metrics.ood[n]?.auroc ?? NaN)} / ${diff((r) => r.metrics.ood[n]?.fpr95 ?? NaN)}`).join('<br>'),
     ]);
   }
   const header = ['dataset', 'base run', 'seed pairs', 'Δ accuracy', 'Δ ECE', 'Δ AUROC / Δ FPR@95 per OOD set'];
@@ -164,7 +168,8 @@ export function knownMassEffectTable(results: readonly RunResult[], baseScore: B
     const scored = pairs.filter(([b, m]) => m.metrics.oodByScore?.['known-mass'] !== undefined && b.metrics.oodByScore?.[baseScore] !== undefined && readable(b));
     if (scored.length === 0) continue;
     const oodNames = Object.keys(g.runs[0].metrics.ood);
-    const cells = oodNames.map((n) => `${n}: ${intervalText(scored.map(([b, m]) => m.metrics.oodByScore!['known-mass'][n].auroc - b.metrics.oodByScore![baseScore][n].auroc))}`);
+    const auroc = (r: RunResult, score: string, n: string) => r.metrics.oodByScore![score][n]?.auroc ?? NaN;
+    const cells = oodNames.map((n) => `${n}: ${intervalText(scored.map(([b, m]) => auroc(m, 'known-mass', n) - auroc(b, baseScore, n)))}`);
     rows.push([g.runs[0].config.dataset, label(scored[0][1]).replace(' + MOON', ''), String(scored.length), cells.join('<br>')]);
   }
   if (rows.length === 0) {
@@ -176,6 +181,7 @@ export function knownMassEffectTable(results: readonly RunResult[], baseScore: B
 
 /** Mean ± std of small probabilities, in scientific notation (p(unknown) runs from 1e-2 down to 1e-7). */
 function pmScientific(values: readonly number[]): string {
+  if (values.some((v) => !Number.isFinite(v))) return '–';
   const { mean, std } = meanStd(values);
   return `${mean.toExponential(1)} ± ${std.toExponential(1)}`;
 }

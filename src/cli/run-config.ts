@@ -66,3 +66,17 @@ export const RUN_DEFAULTS = {
   optimizer: 'nesterov', weightDecay: 5e-4, shuffle: 'epoch', lossVariant: 'released', kernels: 'dense', head: 'softmax',
 } as const;
 
+
+/** Every field a run config (and so a bench config's `defaults` and `runs` entries) may name. */
+export const RUN_CONFIG_KEYS: readonly (keyof RunConfig)[] = [
+  'dataset', 'model', 'method', 'sparsity', 'moon', 'epochs', 'seed', 'batchSize', 'learningRate', 'optimizer', 'weightDecay', 'shuffle',
+  'lossVariant', 'kernels', 'head', 'preset', 'trainLimit', 'testLimit', 'dataDir', 'kit', 'fromModel', 'saveModel', 'variant',
+];
+
+/** A variant name: part of a run's id and so of its folder name, hence letters, digits and . _ = + - only. */
+const VARIANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._=+-]{0,63}$/;
+
+/** Whether `name` can be a variant (no path separator, no `..`, not empty, at most 64 characters). */
+export function isVariantName(name: string): boolean {
+  return VARIANT_NAME.test(name) && !name.includes('..');
+}

@@ -3,6 +3,7 @@ import type * as CliProgress from 'cli-progress';
 import { useBackend, type BackendChoice } from './backend';
 import { summaryTables } from './report';
 import { requireOptional } from './optional';
+import { exitWithBench } from './parent-watch';
 import { trainRun, type RunConfig, type RunResult } from './train';
 import { writeAtomic } from './write-atomic';
 
@@ -11,6 +12,7 @@ import { writeAtomic } from './write-atomic';
  * result table; writes `results.json` and `report.md` into `out`.
  */
 export async function trainCommand(config: RunConfig, backendChoice: BackendChoice, out: string, quiet = false): Promise<RunResult> {
+  const benchGone = exitWithBench();
   const backend = await useBackend(backendChoice);
   const { SingleBar, Presets } = requireOptional<typeof CliProgress>('cli-progress');
   const tty = process.stderr.isTTY && !quiet;
@@ -30,7 +32,10 @@ export async function trainCommand(config: RunConfig, backendChoice: BackendChoi
       status = { ...status, density: kit.density.toFixed(3) };
       bar?.start(config.epochs * stepsPerEpoch, 0, status);
     },
-    onBatch: ({ epoch }) => bar?.increment(1, { ...status, epoch: String(epoch + 1) }),
+    onBatch: ({ epoch }) => {
+      benchGone();
+      bar?.increment(1, { ...status, epoch: String(epoch + 1) });
+    },
     onEpoch: ({ epoch, loss, acc, alpha, density, seconds }) => {
       status = { epoch: String(epoch + 2), loss: loss.toFixed(4), acc: acc.toFixed(4), alpha: alpha === undefined ? '–' : alpha.toFixed(4), density: density.toFixed(3) };
       if (bar) bar.update({ ...status, epoch: String(epoch + 1) });

