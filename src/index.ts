@@ -41,7 +41,7 @@ export {
 } from './core/errors';
 export {
   MoonEventBus, type MoonEventMap, type MaskInitEvent, type MaskUpdateEvent, type LayerMaskInfo, type ReliabilityEpochEvent,
-  type OodMetricValues, type MaskWarningEvent, type MaskPruneEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
+  type OodMetricValues, type MaskWarningEvent, type InitialWeightsWarning, type LayerPlanWarning, type MaskPruneEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
 } from './core/events';
 export type {
   OutputKind, OutputSource, MaskSchedule, DropFractionDecay, MaskUpdatePhase, DropRounding, TieBreak, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,

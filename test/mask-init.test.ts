@@ -74,6 +74,28 @@ describe('per-layer target sparsity (mask.layerSparsity)', () => {
   });
 });
 
+describe('the few-weights warning', () => {
+  it('names each layer left with fewer active weights than output units (sparsity 0.9999), once, and stays silent at 0.9', async () => {
+    const seen: MaskWarningEvent[] = [];
+    const model = buildMlp(5);
+    const kit = createMoon({ ...base, model, sparsity: 0.9999, distribution: 'uniform' });
+    kit.events.on('mask:warning', (w) => seen.push(w));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const names = model.layers.map((l) => l.name);
+    expect(seen.filter((w) => w.kind === 'few-weights')).toHaveLength(1);
+    const warning = seen.find((w) => w.kind === 'few-weights');
+    expect(warning && warning.kind === 'few-weights' && warning.layers).toEqual(names); // one weight each for 32, 16 and 10 units
+    expect(warning?.message).toMatch(new RegExp(`"${names[0]}" \\(1 for 32 units\\).*mask\\.denseLayers`));
+    kit.dispose();
+    const quiet: MaskWarningEvent[] = [];
+    const fine = createMoon({ ...base, model: buildMlp(5), sparsity: 0.9 });
+    fine.events.on('mask:warning', (w) => quiet.push(w));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(quiet).toEqual([]);
+    fine.dispose();
+  });
+});
+
 describe('the already-sparse warning', () => {
   const warnings = async (model: tf.LayersModel, mask?: object): Promise<MaskWarningEvent[]> => {
     const seen: MaskWarningEvent[] = [];
@@ -91,7 +113,7 @@ describe('the already-sparse warning', () => {
     expect(fired).toHaveLength(1);
     expect(fired[0].kind).toBe('already-sparse');
     expect(fired[0].message).toMatch(/mask: \{ init: 'nonzero' \}/);
-    expect(fired[0].zeroFractions[0]).toBeCloseTo(0.5, 3);
+    expect(fired[0].kind === 'already-sparse' && fired[0].zeroFractions[0]).toBeCloseTo(0.5, 3);
     expect(await warnings(buildMlp(7))).toEqual([]);
     expect(await warnings(sparse, { init: 'random' })).toEqual([]);
   });

@@ -126,6 +126,27 @@ describe(`kernels: 'sparse' trains as the dense path does (${process.env.TFJS_TE
     model.dispose();
   });
 
+  it('fuses ReLU into the sparse kernels: no separate Relu runs, forward or backward (#21 §7)', async () => {
+    const model = buildMlp(3, 11); // relu, relu, softmax
+    const kit = createMoon({ model, numClasses: 10, epochs: 2, stepsPerEpoch: 1, seed: 1, sparsity: 0.8, kernels: 'sparse', sparsifier: 'static' });
+    const { xs, ys } = mnistSubset(1);
+    model.compile({ optimizer: kit.optimizer(tf.train.sgd(0.05)), loss: kit.loss });
+    const labels = kit.labels(ys);
+    await model.fit(xs, labels, { epochs: 1, batchSize: 10, verbose: 0, callbacks: [...kit.callbacks] }); // builds the layouts
+    const forward = await tf.profile(() => model.predict(xs) as tf.Tensor);
+    const backward = await tf.profile(() => tf.grads((x: tf.Tensor) => tf.sum(model.apply(x) as tf.Tensor))([xs])[0]);
+    for (const info of [forward, backward]) {
+      expect(info.kernelNames).toContain('MoonSparseDense');
+      expect(info.kernelNames).not.toContain('Relu'); // fused: the kernels apply it, and their gradient masks dy by the output's sign
+    }
+    tf.dispose(forward.result as tf.Tensor);
+    tf.dispose(backward.result as tf.Tensor);
+    tf.dispose([xs, ys, labels]);
+    kit.dispose();
+    model.optimizer.dispose();
+    model.dispose();
+  });
+
   it("rejects an unknown kernels choice", () => {
     const model = buildMlp(1, 11);
     expect(() => createMoon({ model, numClasses: 10, epochs: 2, stepsPerEpoch: 1, kernels: 'fast' as never })).toThrow(/kernels must be 'auto', 'sparse' or 'dense'/);

@@ -19,12 +19,27 @@ export interface LayerMaskInfo {
  * Payload of `mask:warning`, once, at creation: random masks (the default) were drawn on a model that is already
  * sparse (its kernels hold exact zeros) or was trained in this process (its optimizer has taken steps).
  */
-export interface MaskWarningEvent {
+export type MaskWarningEvent = InitialWeightsWarning | LayerPlanWarning;
+
+/** Random masks would overwrite what the model holds: its kernels already hold zeros, or it was trained. */
+export interface InitialWeightsWarning {
   readonly kind: 'already-sparse' | 'trained';
   /** What will happen and which option to use instead. */
   readonly message: string;
   /** Per masked layer: the fraction of its kernel that was exactly 0 before the kit's masks. */
   readonly zeroFractions: readonly number[];
+}
+
+/**
+ * The run does less than asked in some layers: `few-weights`, a layer keeps fewer active weights than it has
+ * output units (some units then get no input weight).
+ */
+export interface LayerPlanWarning {
+  readonly kind: 'few-weights';
+  /** What will happen and which option to use instead. */
+  readonly message: string;
+  /** The layers concerned. */
+  readonly layers: readonly string[];
 }
 
 /** Payload of `mask:init`: the initial masks, once per kit, at the start of the first `fit`. */

@@ -16,6 +16,7 @@ import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
 import { checkInitialMasks } from '../plugins/masks/init-warning';
+import { fewWeightsWarning, reportMaskWarning } from '../plugins/masks/mask-warnings';
 import { GradualPruning } from '../plugins/masks/gradual-pruning';
 import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
 import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
@@ -97,11 +98,7 @@ function startCounts(kernels: MaskableKernel[], settings: MoonSettings, distribu
 function startMasks(model: tf.LayersModel, kernels: MaskableKernel[], settings: MoonSettings, counts: number[], random: RandomSource, events: MoonEventBus): InitialMask[] {
   const { init, initGiven } = settings.mask;
   if (init === 'random' && !initGiven) {
-    void checkInitialMasks(model, kernels).then((warning) => {
-      if (!warning) return;
-      if (events.listenerCount('mask:warning') > 0) events.emit('mask:warning', warning);
-      else console.warn(`tfjs-moon: ${warning.message}`);
-    }, () => undefined);
+    void checkInitialMasks(model, kernels).then((warning) => warning && reportMaskWarning(events, warning), () => undefined);
   }
   return initialMasks(kernels, counts, init, random);
 }
@@ -120,6 +117,8 @@ function assembleKit(
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
   const finalCounts = planActiveCounts(kernels, strategies.distribution, 1 - settings.sparsity, settings.mask.layerSparsity);
+  const fewWeights = fewWeightsWarning(kernels, finalCounts);
+  if (fewWeights) reportMaskWarning(events, fewWeights);
   const masks = new MaskSet(
     kernels,
     resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, startCounts(kernels, settings, strategies.distribution, finalCounts), random, events),
