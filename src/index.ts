@@ -44,7 +44,7 @@ export {
   type OodMetricValues, type MaskWarningEvent, type InitialWeightsWarning, type LayerPlanWarning, type MaskPruneEvent, type TunerAlphaEvent, type LearningRateEvent, type VoterSnapshotEvent, type VoterFinalizeEvent,
 } from './core/events';
 export type {
-  OutputKind, OutputSource, MaskSchedule, DropFractionDecay, MaskUpdatePhase, DropRounding, TieBreak, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,
+  OutputKind, OutputSource, MaskSchedule, DropFractionDecay, MaskUpdatePhase, DropRounding, TieBreak, InitScale, TunerSettings, VoterSettings, SnapshotRule, FinalizeData, LearningRateSchedule,
   LearningRateScheduleInput, PruneSchedule,
 } from './core/types';
 

@@ -61,11 +61,12 @@ describe('presets', () => {
     const differing = (Object.keys(recommended) as (keyof typeof recommended)[]).filter((k) => JSON.stringify(recommended[k]) !== JSON.stringify(released[k]));
     expect(differing.sort()).toEqual(['ece', 'mask', 'preset', 'randomMaskDpnum', 'roc', 'voter']);
     expect([recommended.roc, released.roc]).toEqual(['full', 'thinned']);
-    const schedule = { endStep: 0, decayHorizon: 0, interval: 0, phase: '', dropRounding: '' };
+    const schedule = { endStep: 0, decayHorizon: 0, interval: 0, phase: '', dropRounding: '', initScale: '' };
     expect({ ...recommended.mask, ...schedule }).toEqual({ ...released.mask, ...schedule });
     expect([recommended.mask.interval, released.mask.interval]).toEqual([100, 80]);
     expect([recommended.mask.phase, released.mask.phase]).toEqual(['run', 'epoch']);
     expect([recommended.mask.dropRounding, released.mask.dropRounding]).toEqual(['floor', 'ceil']);
+    expect([recommended.mask.initScale, released.mask.initScale]).toEqual(['sparse-fan-in', 'none']);
     expect([recommended.mask.endStep, released.mask.endStep]).toEqual([29325, 70 * 391]); // 75% of the steps vs 70 epochs
     expect([recommended.mask.decayHorizon, released.mask.decayHorizon]).toEqual([undefined, 70]);
     expect([recommended.voter!.rule, released.voter!.rule]).toEqual(['every-tenth', 'first-tenth']);

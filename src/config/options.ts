@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { MoonConfigError } from '../core/errors';
 import { rejectUnknownKeys as rejectKeysOutside, requireInteger, requireNumberIn, requireOneOf } from '../core/validate';
-import type { DropFractionDecay, DropRounding, MaskUpdatePhase, OutputKind, SnapshotRule, TieBreak } from '../core/types';
+import type { DropFractionDecay, DropRounding, MaskUpdatePhase, OutputKind, SnapshotRule, TieBreak, InitScale } from '../core/types';
 import type { LayerSparsityTargets, MaskInit } from '../plugins/masks/initial-masks';
 import type { LossVariant } from '../plugins/moon/unknown-aware-loss';
 import type { KernelChoice } from '../plugins/sparse/sparse-conversion';
@@ -66,7 +66,16 @@ export interface MaskOptions {
    * gradients tie often (dead ReLUs, blank border pixels): by index RigL would always grow the first of them.
    */
   tieBreak?: TieBreak;
+  /**
+   * Rescaling of the surviving weights of fresh random masks: 'sparse-fan-in' (the `recommended` default) multiplies
+   * each output unit's active weights by √(fan-in / its active inputs), so that a sparse layer starts with the
+   * activation scale its initializer meant for the dense one (without it a 90% CNN without BatchNorm stays at
+   * chance); 'none' keeps the initializer's weights (the `as-released` preset, as the reference does). Applies to
+   * `init: 'random'` without gradual pruning, never to a resumed kit.
+   */
+  initScale?: InitScale;
 }
+
 
 /**
  * Gradual magnitude pruning (Zhu & Gupta 2017, as TF Model Optimization's `PolynomialDecay` and `ConstantSparsity`):
@@ -221,7 +230,7 @@ export const OPTION_KEYS = {
     'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
     'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune', 'weightDecay', 'lossVariant', 'kernels',
   ],
-  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity', 'phase', 'dropRounding', 'tieBreak'],
+  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity', 'phase', 'dropRounding', 'tieBreak', 'initScale'],
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
   lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
   voter: ['epochs', 'rule'],
@@ -276,8 +285,9 @@ export function resolveMaskOptions(
   const phase = requireOneOf('mask.phase', m.phase ?? defaults.phase, ['run', 'epoch'] as const);
   const dropRounding = requireOneOf('mask.dropRounding', m.dropRounding ?? defaults.dropRounding, ['floor', 'ceil'] as const);
   const tieBreak = requireOneOf('mask.tieBreak', m.tieBreak ?? 'random', ['random', 'index'] as const);
+  const initScale = requireOneOf('mask.initScale', m.initScale ?? defaults.initScale, ['sparse-fan-in', 'none'] as const);
   return {
     interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? defaults.firstLayerDense, decayHorizon,
-    init, initGiven: m.init !== undefined, layerSparsity, phase, dropRounding, tieBreak,
+    init, initGiven: m.init !== undefined, layerSparsity, phase, dropRounding, tieBreak, initScale,
   };
 }

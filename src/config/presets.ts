@@ -29,6 +29,8 @@ export interface PresetDefaults {
     readonly firstLayerDense: boolean;
     readonly phase: 'run' | 'epoch';
     readonly dropRounding: 'floor' | 'ceil';
+    /** Rescaling of fresh random masks' surviving weights (see `MaskOptions.initScale`). */
+    readonly initScale: 'sparse-fan-in' | 'none';
   };
   readonly tuner: {
     /** Warm-up epochs as a fraction of the run (at least 1, less than the run). */
@@ -55,7 +57,7 @@ const RECOMMENDED: PresetDefaults = {
   sparsifier: 'rigl',
   distribution: 'erk',
   unknownAware: true,
-  mask: { interval: 100, startStep: 0, endFraction: 0.75, endInWholeEpochs: false, dropFraction: 0.3, decay: 'cosine', decayHorizon: null, firstLayerDense: false, phase: 'run', dropRounding: 'floor' },
+  mask: { interval: 100, startStep: 0, endFraction: 0.75, endInWholeEpochs: false, dropFraction: 0.3, decay: 'cosine', decayHorizon: null, firstLayerDense: false, phase: 'run', dropRounding: 'floor', initScale: 'sparse-fan-in' },
   tuner: { warmupFraction: 0.05, initFactor: 64, alphaFinal: 1, ewmaMomentum: 0.05 },
   lr: { startMultiplier: 1.2, endMultiplier: 0.08 },
   voter: { epochsFraction: 0.2, rule: 'every-tenth' },
@@ -74,7 +76,7 @@ export const PRESET_DEFAULTS: Readonly<Record<Preset, PresetDefaults>> = deepFre
     ...RECOMMENDED,
     // The reference updates at every 80th step of each epoch (train_step % 80), stops after round(0.7·E) whole
     // epochs, decays over 70 *steps* (a unit mix-up) and drops ceil(r·n) weights.
-    mask: { ...RECOMMENDED.mask, interval: 80, phase: 'epoch', dropRounding: 'ceil', endFraction: 0.7, endInWholeEpochs: true, decayHorizon: 70 },
+    mask: { ...RECOMMENDED.mask, interval: 80, phase: 'epoch', dropRounding: 'ceil', endFraction: 0.7, endInWholeEpochs: true, decayHorizon: 70, initScale: 'none' },
     voter: { ...RECOMMENDED.voter, rule: 'first-tenth' },
     randomMaskDpnum: 100,
     ece: { variant: 'reference', bins: 10 },

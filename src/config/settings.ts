@@ -54,6 +54,12 @@ export function resolveSettings(options: MoonOptions): MoonSettings {
   const unknownAware = options.unknownAware ?? p.unknownAware;
   if (typeof unknownAware !== 'boolean') throw new MoonConfigError(`unknownAware must be true or false, got ${typeof unknownAware}`);
   const numClasses = requireInteger('numClasses', options.numClasses, 1, 'the number of known classes K');
+  if (unknownAware && numClasses < 2) {
+    throw new MoonConfigError(
+      'an unknown-aware kit needs numClasses ≥ 2 (MOON re-weights misclassified samples between known classes and "unknown"): ' +
+        'for binary classification use numClasses: 2 with a 3-unit softmax head, or unknownAware: false with a 1-unit sigmoid head and kit.loss (binary cross-entropy)',
+    );
+  }
   const epochs = requireInteger('epochs', options.epochs, 1, 'the number of epochs you will fit');
   const stepsPerEpoch = requireInteger('stepsPerEpoch', options.stepsPerEpoch, 1, 'ceil(number of samples / batchSize)');
   if (unknownAware && epochs < 2) {

@@ -55,6 +55,9 @@ export interface MaskSchedule {
 /** How a mask update breaks equal scores: at random (seeded, the same on every backend) or by position. */
 export type TieBreak = 'random' | 'index';
 
+/** Rescaling of fresh random masks' surviving weights: to each unit's sparse fan-in, or none (`mask.initScale`). */
+export type InitScale = 'sparse-fan-in' | 'none';
+
 /** Whether the mask-update interval counts over the run or restarts every epoch. */
 export type MaskUpdatePhase = 'run' | 'epoch';
 /** How a drop fraction of the active weights becomes a number of weights. */

@@ -16,10 +16,11 @@ import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
 import { checkInitialMasks } from '../plugins/masks/init-warning';
-import { fewWeightsWarning, reportMaskWarning } from '../plugins/masks/mask-warnings';
+import { fewWeightsWarning, noMaskUpdateWarning, reportMaskWarning } from '../plugins/masks/mask-warnings';
 import { GradualPruning } from '../plugins/masks/gradual-pruning';
 import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
 import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
+import { scaleToSparseFanIn } from '../plugins/masks/sparse-init';
 import type { MaskableKernel } from '../core/maskable-kernels';
 import type { DensityDistribution } from '../plugins/distributions/density-distribution';
 import { AlphaSchedule } from '../plugins/moon/alpha-schedule';
@@ -31,7 +32,7 @@ import { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { RandomSource } from '../plugins/random-source';
 import { SparseTraining } from '../plugins/sparse/sparse-training';
 import { kitContainer, resolveDistribution, resolveSparsifier } from './kit-container';
-import { assertNoLiveKit, claimModel, releaseModel } from './live-kits';
+import { claimModel, releaseModel } from './live-kits';
 import { checkModel, type CheckedModel } from './model-checks';
 import { MoonKit } from './moon-kit';
 import { identityOf, loadResume } from './resume';
@@ -59,7 +60,6 @@ export function createMoon(options: MoonOptions): MoonKit {
   if (!(options.model instanceof tf.LayersModel)) {
     throw new MoonConfigError('options.model must be a tf.LayersModel (tf.sequential(…) or tf.model(…)), built with an inputShape');
   }
-  assertNoLiveKit(options.model);
   const settings = resolveSettings(options);
   const container = kitContainer(options.container, settings.seed);
   const strategies = {
@@ -124,8 +124,15 @@ function assembleKit(
     resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, startCounts(kernels, settings, strategies.distribution, finalCounts), random, events),
   );
   masks.applyToWeights();
+  // Fresh random weights keep the scale their initializer meant: rescaled to each unit's sparse fan-in.
+  if (!resume && settings.mask.init === 'random' && !settings.prune && settings.mask.initScale === 'sparse-fan-in') scaleToSparseFanIn(masks.entries);
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
   const updater = new MaskUpdater(masks, strategies.sparsifier, maskScheduleOf(settings), random, events, settings.mask.tieBreak);
+  if (updater.changesMasks && settings.sparsity > 0) {
+    const name = typeof settings.sparsifier === 'string' ? settings.sparsifier : `${settings.sparsifier.drop}/${settings.sparsifier.grow}`;
+    const noUpdate = noMaskUpdateWarning(kernels, maskScheduleOf(settings), settings.epochs * settings.stepsPerEpoch, name);
+    if (noUpdate) reportMaskWarning(events, noUpdate);
+  }
   const phase = new FitPhase();
   const lossWatch = new NonFiniteLossWatch();
   const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;
@@ -152,7 +159,7 @@ function assembleKit(
   return new MoonKit({
     id, model, settings, output, container, events, masks, updater, phase, lossWatch, lossState, alphaSchedule, weightAverage, weightDrop,
     sparseTraining, callbacks, checkpointParts,
-    loss: lossState ? unknownAwareLoss(k, output.kind, lossState, settings.lossVariant) : crossEntropyLoss(output.kind),
+    loss: lossState ? unknownAwareLoss(k, output.kind, lossState, settings.lossVariant) : crossEntropyLoss(output.kind, k === 1),
     resumeEpoch: resume?.nextEpoch ?? 0,
   });
 }

@@ -1,5 +1,7 @@
 import type { LayerPlanWarning, MaskWarningEvent, MoonEventBus } from '../../core/events';
 import type { MaskableKernel } from '../../core/maskable-kernels';
+import type { MaskSchedule } from '../../core/types';
+import { isMaskUpdateStep } from '../schedules/drop-fraction';
 
 /**
  * Emits `warning` as `mask:warning` on `events`, or prints it (one console line) when nobody listens. Deferred to
@@ -26,5 +28,22 @@ export function fewWeightsWarning(kernels: readonly MaskableKernel[], counts: re
     message:
       `the masks leave ${list} fewer active weights than output units: some of their units get no input weight and ` +
       `output only their bias. Lower the sparsity, give the layer its own target (mask.layerSparsity), or keep it dense (mask.denseLayers)`,
+  };
+}
+
+/**
+ * A `no-mask-update` warning when a dynamic sparsifier's schedule has no update step among the run's
+ * `totalSteps` optimizer steps: the run would be static sparse training without saying so.
+ */
+export function noMaskUpdateWarning(kernels: readonly MaskableKernel[], schedule: MaskSchedule, totalSteps: number, sparsifier: string): LayerPlanWarning | undefined {
+  for (let step = 1; step <= totalSteps; step++) if (isMaskUpdateStep(step, schedule)) return undefined;
+  const suggestion = Math.max(1, Math.floor(totalSteps / 4));
+  return {
+    kind: 'no-mask-update',
+    layers: kernels.map((k) => k.layerName),
+    message:
+      `${sparsifier} has no mask update in this run: ${totalSteps} steps, one update every ${schedule.interval} steps from step ` +
+      `${schedule.startStep} to ${schedule.endStep}, so the masks stay as drawn (static sparse training). Lower mask.interval ` +
+      `(e.g. mask: { interval: ${suggestion} }), train longer, or choose sparsifier: 'static' to say so`,
   };
 }

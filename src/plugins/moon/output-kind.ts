@@ -43,6 +43,7 @@ export function detectOutputKind(model: tf.LayersModel, index = 0): OutputKind {
   const activation = layer.getConfig().activation;
   if (activation === 'softmax') return 'probabilities';
   if (activation === 'linear') return 'logits';
+  if (activation === 'sigmoid' && outputWidth(model, index) === 1) return 'probabilities'; // a binary classifier
   throw new MoonModelError(
     `cannot tell whether the model's output comes as probabilities or logits: it is computed by ${layer.getClassName()} ` +
       `"${layer.name}"${activation === undefined ? '' : ` with activation '${String(activation)}'`}; end the classifier with ` +
