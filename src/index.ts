@@ -56,6 +56,7 @@ export { isPruneStep, prunedCount } from './plugins/schedules/pruning';
 
 // What the kit hands to fit, as types: create them through the kit (kit.optimizer, kit.callbacks, kit.checkpointCallback).
 export type { MaskedOptimizer } from './plugins/optimizer/masked-optimizer';
+export type { OptimizerName } from './plugins/optimizer/optimizer-names';
 export type { MaskUpdaterCallback } from './callbacks/mask-updater-callback';
 export type { AutoTunerCallback } from './callbacks/auto-tuner';
 export type { LearningRateScheduleCallback } from './callbacks/learning-rate-schedule';

@@ -8,7 +8,9 @@
 export class MoonError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
+    // The library's classes carry their name on the prototype (below), so a minifying bundler cannot rename it;
+    // a subclass of yours without one is named after its class.
+    if (!Object.prototype.hasOwnProperty.call(new.target.prototype, 'name')) this.name = new.target.name;
   }
 }
 
@@ -42,3 +44,11 @@ export class MoonCheckpointError extends MoonError {}
 
 /** Training went wrong in a way the kit detects: a NaN or infinite loss. */
 export class MoonTrainingError extends MoonError {}
+
+/** Each class's name as a string literal: `err.name` and logs keep it in minified production bundles. */
+const NAMES: ReadonlyArray<[abstract new (...args: never[]) => MoonError, string]> = [
+  [MoonError, 'MoonError'], [MoonConfigError, 'MoonConfigError'], [MoonRegistryError, 'MoonRegistryError'], [MoonModelError, 'MoonModelError'],
+  [MoonOptimizerError, 'MoonOptimizerError'], [MoonMaskError, 'MoonMaskError'], [MoonMetricError, 'MoonMetricError'],
+  [MoonCheckpointError, 'MoonCheckpointError'], [MoonTrainingError, 'MoonTrainingError'],
+];
+for (const [errorClass, name] of NAMES) Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });

@@ -17,6 +17,7 @@ import type { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
 import type { WeightAverage } from '../plugins/moon/weight-average';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
+import { optimizerFromName, type OptimizerName } from '../plugins/optimizer/optimizer-names';
 import { releaseModel } from './live-kits';
 import type { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { SparseTraining } from '../plugins/sparse/sparse-training';
@@ -126,9 +127,17 @@ export class MoonKit {
     return this.parts.masks.density();
   }
 
-  /** Wraps your optimizer so that masks hold during training; compile with it. The wrapper owns `inner`. */
-  optimizer(inner: tf.Optimizer): MaskedOptimizer {
+  /**
+   * Wraps your optimizer so that masks hold during training; compile with it. The wrapper owns `inner`. A name
+   * (`'adam'`, `'rmsprop'`, `'sgd'`, `'adagrad'`, `'adadelta'`) builds the optimizer `model.compile` would, with
+   * TF.js's defaults.
+   */
+  optimizer(optimizer: tf.Optimizer | OptimizerName): MaskedOptimizer {
     this.assertLive('kit.optimizer');
+    const inner = typeof optimizer === 'string' && optimizer.toLowerCase() !== 'adamax' ? optimizerFromName(optimizer) : (optimizer as tf.Optimizer);
+    if (typeof inner === 'string') {
+      throw new MoonOptimizerError('Adamax is not supported: TF.js does not expose its moments (getWeights() is not implemented), which the kit must zero where weights grow and save in checkpoints; use \'adam\' instead');
+    }
     if (inner instanceof MaskedOptimizer) {
       throw new MoonOptimizerError('this optimizer is already a kit wrapper: pass the plain optimizer, e.g. kit.optimizer(tf.train.adam(1e-3))');
     }
@@ -180,6 +189,18 @@ export class MoonKit {
       );
     }
     this.events.emit('voter:finalize', average.finalize(this.model, data, options));
+  }
+
+  /**
+   * The callbacks for `fit`: the kit's, then yours. Plain objects (`{ onEpochEnd: … }`, as the TF.js examples
+   * write them) are wrapped in `tf.CustomCallback`: TF.js accepts an array of either kind but not a mix (it calls
+   * `setParams` on a plain object, or turns the kit's callbacks into plain ones).
+   * @example model.fit(x, y, { epochs, callbacks: kit.withCallbacks({ onEpochEnd: (e, logs) => console.log(e, logs) }) })
+   */
+  withCallbacks(...extra: Array<tf.Callback | tf.CustomCallback | tf.CustomCallbackArgs>): Array<tf.Callback | tf.CustomCallback> {
+    this.assertLive('kit.withCallbacks');
+    const wrap = (c: tf.Callback | tf.CustomCallback | tf.CustomCallbackArgs) => (c instanceof tf.Callback || c instanceof tf.CustomCallback ? c : new tf.CustomCallback(c));
+    return [...this.callbacks, ...extra.map(wrap)];
   }
 
   /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
