@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, MoonConfigError, type MoonKit } from '../src';
 import { mnistSubset } from './helpers/data';
-import { buildMlp, kernelStats, maskedKernels } from './helpers/models';
+import { buildBatchNormMlp, buildMlp, kernelStats, maskedKernels } from './helpers/models';
 
 // Issue #21 §4: a model has one live kit; dispose gives the model back as it was; a disposed kit says so with a
 // typed error; finalize checks its input before writing anything.
@@ -86,17 +86,7 @@ describe('a disposed kit', () => {
   });
 });
 
-/** A K+1 MLP with BatchNorm, so that finalize needs its input. */
-function bnModel(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 16, inputShape: [784], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-      tf.layers.batchNormalization(),
-      tf.layers.activation({ activation: 'relu' }),
-      tf.layers.dense({ units: 11, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-    ],
-  });
-}
+const bnModel = buildBatchNormMlp;
 
 describe('finalize checks its input before writing', () => {
   it('a wrong width, a wrong rank, no sample or a disposed tensor: typed error, weights unchanged, a retry works', async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, isSnapshotBatch, MoonConfigError, type VoterFinalizeEvent, type VoterSnapshotEvent } from '../src';
 import { mnistSubset } from './helpers/data';
-import { buildMlp, expectExactMasks } from './helpers/models';
+import { buildBatchNormMlp, buildMlp, expectExactMasks } from './helpers/models';
 
 describe('snapshot rules', () => {
   it('every-tenth takes ten evenly spaced snapshots; first-tenth the first 10% of the epoch (the reference)', () => {
@@ -13,17 +13,7 @@ describe('snapshot rules', () => {
   });
 });
 
-/** A K+1 MLP with BatchNorm: dense(16) → BN → relu → dense(11, softmax), seeded. */
-function bnModel(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.dense({ units: 16, inputShape: [784], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-      tf.layers.batchNormalization(),
-      tf.layers.activation({ activation: 'relu' }),
-      tf.layers.dense({ units: 11, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-    ],
-  });
-}
+const bnModel = buildBatchNormMlp;
 
 describe('snapshot voter', () => {
   it('writes the mean of the snapshot weights, keeps the masks exact, and re-estimates BatchNorm statistics', async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon } from '../src';
 import { mnistImages14 } from './helpers/data';
-import { buildMlp, maskedKernels } from './helpers/models';
+import { buildCnn, buildMlp, maskedKernels } from './helpers/models';
 
 // Issue #22 row 1: a sparse net from scratch keeps the activation scale its initializer meant for the dense one.
 
@@ -29,19 +29,7 @@ describe("mask.initScale: 'sparse-fan-in' (the recommended default)", () => {
   it("keeps a 90% CNN's logits near the dense scale; without it they shrink layer after layer", async () => {
     const { xs } = mnistImages14(3);
     const std = (model: tf.LayersModel) => tf.tidy(() => tf.moments(model.predict(xs) as tf.Tensor).variance.sqrt().dataSync()[0]);
-    // buildCnn with a linear head: its logits (same seeded weights).
-    const logitsCnn = (seed: number) => {
-      const init = (s: number) => tf.initializers.glorotUniform({ seed: seed * 100 + s });
-      return tf.sequential({
-        layers: [
-          tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', inputShape: [14, 14, 1], kernelInitializer: init(1) }),
-          tf.layers.maxPooling2d({ poolSize: 2 }),
-          tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(2) }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: 10, activation: 'linear', kernelInitializer: init(3) }),
-        ],
-      });
-    };
+    const logitsCnn = (seed: number) => buildCnn(seed, 10, 'linear'); // its logits, same seeded weights
     const denseStd = std(logitsCnn(5));
     const scaled = logitsCnn(5);
     const k1 = createMoon({ ...base, model: scaled });

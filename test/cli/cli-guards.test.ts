@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { expandBench, finishedRuns } from '../../src/cli/bench';
 import { CliError } from '../../src/cli/cli-error';
-import { main } from '../../src/cli/main';
+import { cli } from '../helpers/cli';
 import { BENCH_LOCK } from '../../src/cli/out-dir';
 import { loadRuns, moonEffectTable, pairedInterval, summaryTables } from '../../src/cli/report';
 import { RUN_DEFAULTS, type RunConfig } from '../../src/cli/run-config';
@@ -17,21 +17,6 @@ import type { RunResult } from '../../src/cli/train';
 const backend = process.env.TFJS_TEST_BACKEND ?? 'cpu';
 const repo = path.join(__dirname, '../..');
 
-/** Runs the command line in-process; what it writes to stderr, and its exit code. */
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    write.mockRestore();
-    out.mockRestore();
-  }
-}
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const config = (extra: Partial<RunConfig> = {}): RunConfig => ({ ...RUN_DEFAULTS, dataset: 'mnist6', epochs: 2, trainLimit: 60, testLimit: 30, ...extra }) as RunConfig;

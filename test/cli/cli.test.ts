@@ -6,6 +6,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { expandBench, finishedRuns, trainFlags } from '../../src/cli/bench';
 import { CliError } from '../../src/cli/cli-error';
 import { main } from '../../src/cli/main';
+import { cli } from '../helpers/cli';
 import { installHint, missingPackage, requireOptional } from '../../src/cli/optional';
 import { pairedInterval, reportCommand } from '../../src/cli/report';
 import { epochOrder, type RunResult } from '../../src/cli/train';
@@ -14,21 +15,6 @@ import { RUN_DEFAULTS, type RunConfig } from '../../src/cli/run-config';
 
 const backend = process.env.TFJS_TEST_BACKEND ?? 'cpu';
 
-/** Runs the command line in-process, capturing what it writes to stderr. */
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    write.mockRestore();
-    out.mockRestore();
-  }
-}
 
 describe('command line arguments', () => {
   it.each([

@@ -12,8 +12,11 @@ export function buildMlp(seed = 1, outputs = 10, inputSize = 784): tf.Sequential
   });
 }
 
-/** A small CNN for 14×14×1 inputs: Conv2D(8) → MaxPool → Conv2D(16) → Flatten → Dense(outputs), seeded. */
-export function buildCnn(seed = 1, outputs = 10): tf.Sequential {
+/**
+ * A small CNN for 14×14×1 inputs: Conv2D(8) → MaxPool → Conv2D(16) → Flatten → Dense(outputs), seeded; `head` is
+ * the last layer's activation.
+ */
+export function buildCnn(seed = 1, outputs = 10, head: 'softmax' | 'linear' = 'softmax'): tf.Sequential {
   const init = (s: number) => tf.initializers.glorotUniform({ seed: seed * 100 + s });
   return tf.sequential({
     layers: [
@@ -21,7 +24,19 @@ export function buildCnn(seed = 1, outputs = 10): tf.Sequential {
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(2) }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: outputs, activation: 'softmax', kernelInitializer: init(3) }),
+      tf.layers.dense({ units: outputs, activation: head, kernelInitializer: init(3) }),
+    ],
+  });
+}
+
+/** A K+1 MLP with BatchNorm: dense(16) → BN → relu → dense(11, softmax), seeded. */
+export function buildBatchNormMlp(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 16, inputShape: [784], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.batchNormalization(),
+      tf.layers.activation({ activation: 'relu' }),
+      tf.layers.dense({ units: 11, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
     ],
   });
 }
