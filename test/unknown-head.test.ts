@@ -32,9 +32,31 @@ describe('addUnknownHead', () => {
     const input = tf.input({ shape: [4] });
     const out = tf.layers.dense({ units: 2 }).apply(tf.layers.dense({ units: 3, activation: 'relu' }).apply(input)) as tf.SymbolicTensor;
     expect(addUnknownHead(tf.model({ inputs: input, outputs: out })).outputs[0].shape).toEqual([null, 3]);
-    const act = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4] }), tf.layers.activation({ activation: 'softmax' })] });
-    expect(() => addUnknownHead(act)).toThrow(MoonModelError);
-    expect(() => addUnknownHead(act)).toThrow(/needs a Dense last layer, got Activation/);
+    const flat = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4] }), tf.layers.reshape({ targetShape: [3] })] });
+    expect(() => addUnknownHead(flat)).toThrow(MoonModelError);
+    expect(() => addUnknownHead(flat)).toThrow(/needs a Dense last layer \(optionally followed by an Activation or Softmax layer\), got Reshape/);
+    const doubled = tf.sequential({ layers: [tf.layers.reshape({ targetShape: [4], inputShape: [4] }), tf.layers.activation({ activation: 'softmax' })] });
+    expect(() => addUnknownHead(doubled)).toThrow(/got Reshape/); // the layer before the activation must be Dense
+  });
+
+  it.each(['activation', 'softmax'] as const)('handles a Keras-style head: Dense(K) then a separate %s layer (#22 row 8)', (kind) => {
+    const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 6, inputShape: [5], activation: 'relu', kernelInitializer: init(1) }),
+        tf.layers.dense({ units: 3, kernelInitializer: init(2) }),
+        kind === 'softmax' ? tf.layers.softmax() : tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    const copy = addUnknownHead(model);
+    expect(copy.outputs[0].shape).toEqual([null, 4]);
+    expect(copy.layers[copy.layers.length - 1].getClassName()).toBe(kind === 'softmax' ? 'Softmax' : 'Activation');
+    expect(detectOutputKind(copy)).toBe('probabilities');
+    const [oldKernel] = model.layers[1].getWeights();
+    const [kernel] = copy.layers[copy.layers.length - 2].getWeights();
+    expect(Array.from(tf.slice(kernel, [0, 0], [-1, 3]).dataSync())).toEqual(Array.from(oldKernel.dataSync()));
+    const rows = (copy.predict(tf.randomNormal([4, 5], 0, 1, 'float32', 3)) as tf.Tensor).sum(1).dataSync();
+    rows.forEach((r) => expect(r).toBeCloseTo(1, 5)); // still a softmax, over K + 1
   });
 });
 

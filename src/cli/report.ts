@@ -33,7 +33,23 @@ export function loadRuns(dir: string): RunResult[] {
     });
   }
   if (fs.existsSync(single)) return [normalized(JSON.parse(fs.readFileSync(single, 'utf8')) as RunResult)];
-  throw new CliError(`no results in ${dir}: expected results.jsonl (from bench) or results.json (from train)`, 2);
+  const trainRuns = trainRunFolders(dir);
+  if (trainRuns.length > 0) return trainRuns.map((file) => normalized(JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult));
+  throw new CliError(`no results in ${dir}: expected results.jsonl (from bench), results.json (from train), or folders of train runs holding results.json`, 2);
+}
+
+/**
+ * The `results.json` of each `train` run in a folder of them (`train --out dir/a`, `--out dir/b`, …): its
+ * sub-folders (real folders, not links), in name order, that hold a regular `results.json`.
+ */
+function trainRunFolders(dir: string): string[] {
+  if (!fs.existsSync(dir) || !fs.lstatSync(dir).isDirectory()) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(dir, entry.name, 'results.json'))
+    .filter((file) => fs.existsSync(file) && fs.lstatSync(file).isFile())
+    .sort();
 }
 
 /** Mean and sample standard deviation (n − 1; 0 for one value). */

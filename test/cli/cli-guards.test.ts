@@ -140,6 +140,23 @@ describe('a torn last line of results.jsonl', () => {
   });
 });
 
+describe('report on a folder of train runs (#22 row 16)', () => {
+  it('reads each sub-folder holding a results.json, pairs MOON with its base, and ignores other entries', () => {
+    const dir = tmp('moon-trains-');
+    const runs: Array<[string, RunConfig]> = [['base-1', config({ seed: 1, moon: false })], ['moon-1', config({ seed: 1, moon: true })], ['base-2', config({ seed: 2, moon: false })], ['moon-2', config({ seed: 2, moon: true })]];
+    for (const [name, c] of runs) {
+      fs.mkdirSync(path.join(dir, name));
+      fs.writeFileSync(path.join(dir, name, 'results.json'), resultLine(c, c.moon ? 0.9 : 0.85));
+    }
+    fs.mkdirSync(path.join(dir, 'empty'));
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const loaded = loadRuns(dir);
+    expect(loaded.map((r) => [r.config.seed, r.config.moon])).toEqual([[1, false], [2, false], [1, true], [2, true]]);
+    expect(moonEffectTable(loaded)).toMatch(/\| mnist6 \| .* \| 2 \| .*mnist-6-9: 5\.00 \[5\.00, 5\.00\]/); // two seed pairs
+    expect(() => loadRuns(tmp('moon-none-'))).toThrow(/no results in .*: expected results\.jsonl .* or folders of train runs/);
+  });
+});
+
 describe('report statistics', () => {
   it("uses Student's t for any number of pairs: 31 pairs take t(0.975, 30) = 2.0423, not 1.96", () => {
     const d = Array.from({ length: 31 }, (_, i) => (i % 2 ? 1 : -1) * (1 + i / 31));

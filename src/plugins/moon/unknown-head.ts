@@ -23,17 +23,21 @@ export function addUnknownHead(model: tf.LayersModel): tf.LayersModel {
     throw new MoonModelError('addUnknownHead takes a single-output tf.LayersModel whose last layer is Dense');
   }
   const copy = copyModel(model);
-  const head = copy.outputs[0].sourceLayer as tf.layers.Layer;
+  const last = copy.outputs[0].sourceLayer as tf.layers.Layer;
+  // A Keras-style head: Dense(K) then an Activation or Softmax layer, which is re-applied after the widened Dense.
+  const after = SEPARATE_ACTIVATIONS.includes(last.getClassName()) ? last : undefined;
+  const head = after ? ((after.input as tf.SymbolicTensor).sourceLayer as tf.layers.Layer) : last;
   if (head.getClassName() !== 'Dense') {
     throw new MoonModelError(
-      `addUnknownHead needs a Dense last layer, got ${head.getClassName()} "${head.name}": end the model with ` +
+      `addUnknownHead needs a Dense last layer (optionally followed by an Activation or Softmax layer), got ${head.getClassName()} "${head.name}": end the model with ` +
         `tf.layers.dense({ units: K, activation: 'softmax' }) (or build it with K + 1 units yourself)`,
     );
   }
   const config = head.getConfig();
   const units = config.units as number;
   const newHead = tf.layers.dense({ ...(config as object), name: `${head.name}_unknown`, units: units + 1 } as Parameters<typeof tf.layers.dense>[0]);
-  const output = newHead.apply(head.input as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const widened = newHead.apply(head.input as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const output = after ? (activationLayerLike(after).apply(widened) as tf.SymbolicTensor) : widened;
   const result = tf.model({ inputs: copy.inputs, outputs: output, name: `${model.name}_unknown` });
   // getWeights() returns the live variables: read them, never dispose them.
   const old = head.getWeights();
@@ -47,6 +51,17 @@ export function addUnknownHead(model: tf.LayersModel): tf.LayersModel {
   newHead.setWeights(merged);
   tf.dispose(merged); // the variables hold their own reference to the data
   return result;
+}
+
+/** Layers that hold a head's activation apart from its Dense layer. */
+const SEPARATE_ACTIVATIONS = ['Activation', 'Softmax'];
+
+/** A new layer of the same kind and configuration as `layer` (an Activation or Softmax), under a new name. */
+function activationLayerLike(layer: tf.layers.Layer): tf.layers.Layer {
+  const config = { ...layer.getConfig(), name: `${layer.name}_unknown` };
+  return layer.getClassName() === 'Softmax'
+    ? tf.layers.softmax(config as Parameters<typeof tf.layers.softmax>[0])
+    : tf.layers.activation(config as unknown as Parameters<typeof tf.layers.activation>[0]);
 }
 
 /** A deep copy of a model (architecture from its config, then its weights). */
