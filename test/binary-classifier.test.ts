@@ -69,3 +69,41 @@ describe('a run whose plan has no mask update', () => {
     expect(await warningsOf({ sparsity: 0 })).toEqual([]);
   });
 });
+
+describe('layers the kit cannot mask (#22 row 4, the reporting part)', () => {
+  it('names them in a layers-left-dense warning, and kit.modelDensity counts them whole', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }),
+        tf.layers.conv1d({ filters: 4, kernelSize: 3, activation: 'relu' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+    const kit = createMoon({ model, numClasses: 10, unknownAware: false, epochs: 2, stepsPerEpoch: 1, sparsity: 0.9, sparsifier: 'static', seed: 1 });
+    const seen: MaskWarningEvent[] = [];
+    kit.events.on('mask:warning', (w) => seen.push(w));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const warning = seen.find((w) => w.kind === 'layers-left-dense');
+    expect(warning && warning.kind === 'layers-left-dense' && warning.layers).toEqual([model.layers[0].name, model.layers[1].name]);
+    // Embedding 400 + Conv1D 96 + 4 biases + Dense 16·10 (16 active at 90%) + 10 biases.
+    const dense = kit.maskSummary[0];
+    expect(dense.total).toBe(160);
+    expect(kit.modelDensity).toBeCloseTo((400 + 96 + 4 + dense.active + 10) / (400 + 96 + 4 + 160 + 10), 12);
+    expect(kit.density).toBeCloseTo(dense.active / 160, 12);
+    expect(warning?.message).toMatch(/model's density is 0\.7\d\d while the masked kernels' is 0\.10\d/);
+    kit.dispose();
+  });
+
+  it('stays silent for a model of maskable layers; there modelDensity counts only the biases whole', async () => {
+    const model = buildMlp(5);
+    const kit = createMoon({ model, numClasses: 10, unknownAware: false, epochs: 2, stepsPerEpoch: 1, sparsity: 0.9, sparsifier: 'static', seed: 1 });
+    const seen: MaskWarningEvent[] = [];
+    kit.events.on('mask:warning', (w) => seen.push(w));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.filter((w) => w.kind === 'layers-left-dense')).toEqual([]);
+    const active = kit.maskSummary.reduce((s, m) => s + m.active, 0);
+    expect(kit.modelDensity).toBeCloseTo((active + 32 + 16 + 10) / (784 * 32 + 32 * 16 + 16 * 10 + 32 + 16 + 10), 12);
+    kit.dispose();
+  });
+});

@@ -33,10 +33,11 @@ export interface InitialWeightsWarning {
 /**
  * The run does less than asked in some layers: `few-weights`, a layer keeps fewer active weights than it has
  * output units (some units then get no input weight); `no-mask-update`, a dynamic sparsifier (RigL, SET) has no
- * mask update in the run's plan, so every layer's mask stays as drawn.
+ * mask update in the run's plan, so every layer's mask stays as drawn; `layers-left-dense`, layers of a class the kit
+ * cannot mask (Embedding, Conv1D, LSTM, …) hold trainable matrices that stay dense.
  */
 export interface LayerPlanWarning {
-  readonly kind: 'few-weights' | 'no-mask-update';
+  readonly kind: 'few-weights' | 'no-mask-update' | 'layers-left-dense';
   /** What will happen and which option to use instead. */
   readonly message: string;
   /** The layers concerned. */

@@ -16,12 +16,12 @@ import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
 import { checkInitialMasks } from '../plugins/masks/init-warning';
-import { fewWeightsWarning, noMaskUpdateWarning, reportMaskWarning } from '../plugins/masks/mask-warnings';
+import { fewWeightsWarning, layersLeftDenseWarning, noMaskUpdateWarning, reportMaskWarning, unmaskableLayers } from '../plugins/masks/mask-warnings';
 import { GradualPruning } from '../plugins/masks/gradual-pruning';
 import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
 import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
 import { scaleToSparseFanIn } from '../plugins/masks/sparse-init';
-import type { MaskableKernel } from '../core/maskable-kernels';
+import { MASKED_WEIGHT_BY_CLASS, type MaskableKernel } from '../core/maskable-kernels';
 import type { DensityDistribution } from '../plugins/distributions/density-distribution';
 import { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import { crossEntropyLoss } from '../plugins/moon/cross-entropy-loss';
@@ -126,6 +126,8 @@ function assembleKit(
   masks.applyToWeights();
   // Fresh random weights keep the scale their initializer meant: rescaled to each unit's sparse fan-in.
   if (!resume && settings.mask.init === 'random' && !settings.prune && settings.mask.initScale === 'sparse-fan-in') scaleToSparseFanIn(masks.entries);
+  const leftDense = layersLeftDenseWarning(unmaskableLayers(model, Object.keys(MASKED_WEIGHT_BY_CLASS)), masks.modelDensity(model), masks.density());
+  if (leftDense) reportMaskWarning(events, leftDense);
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
   const updater = new MaskUpdater(masks, strategies.sparsifier, maskScheduleOf(settings), random, events, settings.mask.tieBreak);
   if (updater.changesMasks && settings.sparsity > 0) {

@@ -121,6 +121,16 @@ export class MoonKit {
     return this.maskSummary;
   }
 
+  /**
+   * Density over every trainable weight of the model: masked kernels count their active weights, everything else
+   * (biases, normalisation, layers the kit cannot mask such as Embedding or LSTM) counts whole. Compare with
+   * {@link density}, which is over the masked kernels only.
+   */
+  get modelDensity(): number {
+    this.assertLive('kit.modelDensity');
+    return this.parts.masks.modelDensity(this.model);
+  }
+
   /** Global density over the masked kernels (Σ active / Σ total). */
   get density(): number {
     this.assertLive('kit.density');

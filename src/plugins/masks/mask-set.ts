@@ -107,6 +107,21 @@ export class MaskSet {
     });
   }
 
+  /**
+   * Density over every trainable weight of `model`: a masked kernel counts its active weights, every other weight
+   * (biases, BatchNorm, layers the kit cannot mask) counts whole.
+   */
+  modelDensity(model: tf.LayersModel): number {
+    let total = 0;
+    let active = 0;
+    for (const weight of model.trainableWeights) {
+      const size = tf.util.sizeFromShape(weight.shape as number[]);
+      total += size;
+      active += this.byVariable.get((weight.read() as tf.Variable).name)?.active ?? size;
+    }
+    return total === 0 ? 1 : active / total;
+  }
+
   /** Whether {@link dispose} ran: the masks, and with them the kit, are gone. */
   get isDisposed(): boolean {
     return this.disposed;

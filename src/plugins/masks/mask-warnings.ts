@@ -1,4 +1,6 @@
+import type * as tf from '@tensorflow/tfjs';
 import type { LayerPlanWarning, MaskWarningEvent, MoonEventBus } from '../../core/events';
+import { leafLayers } from '../../core/layers';
 import type { MaskableKernel } from '../../core/maskable-kernels';
 import type { MaskSchedule } from '../../core/types';
 import { isMaskUpdateStep } from '../schedules/drop-fraction';
@@ -45,5 +47,29 @@ export function noMaskUpdateWarning(kernels: readonly MaskableKernel[], schedule
       `${sparsifier} has no mask update in this run: ${totalSteps} steps, one update every ${schedule.interval} steps from step ` +
       `${schedule.startStep} to ${schedule.endStep}, so the masks stay as drawn (static sparse training). Lower mask.interval ` +
       `(e.g. mask: { interval: ${suggestion} }), train longer, or choose sparsifier: 'static' to say so`,
+  };
+}
+
+/**
+ * The layers whose weights the kit cannot mask although they hold a trainable matrix (rank ≥ 2: Embedding, Conv1D,
+ * LSTM, GRU, …): their class is not maskable, so they stay dense whatever the sparsity. Layers kept dense on
+ * request (`mask.denseLayers`, `firstLayerDense`) are of a maskable class and are not listed.
+ */
+export function unmaskableLayers(model: tf.LayersModel, maskableClasses: readonly string[]): string[] {
+  return leafLayers(model)
+    .filter((layer) => !maskableClasses.includes(layer.getClassName()) && layer.trainableWeights.some((w) => w.shape.length >= 2))
+    .map((layer) => layer.name);
+}
+
+/** A `layers-left-dense` warning naming the layers of {@link unmaskableLayers}, or undefined when there is none. */
+export function layersLeftDenseWarning(layers: readonly string[], modelDensity: number, kernelDensity: number): LayerPlanWarning | undefined {
+  if (layers.length === 0) return undefined;
+  return {
+    kind: 'layers-left-dense',
+    layers,
+    message:
+      `${layers.map((n) => `"${n}"`).join(', ')} cannot be masked (only Dense, Conv2D, DepthwiseConv2D and SeparableConv2D kernels are): ` +
+      `they stay dense, so the model's density is ${modelDensity.toFixed(3)} while the masked kernels' is ${kernelDensity.toFixed(3)} ` +
+      `(kit.modelDensity and kit.density)`,
   };
 }
