@@ -10,6 +10,7 @@ import type { MoonOptions } from '../config/options';
 import { maskScheduleOf, resolveSettings, type MoonSettings } from '../config/settings';
 import { MoonConfigError } from '../core/errors';
 import type { MoonEventBus } from '../core/events';
+import type { MaskSchedule } from '../core/types';
 import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../plugins/checkpoint/kit-checkpoint';
 import { LEGACY_RUN } from '../plugins/checkpoint/checkpoint-files';
 import { FitPhase } from '../plugins/fit/fit-phase';
@@ -103,6 +104,27 @@ function startMasks(model: tf.LayersModel, kernels: MaskableKernel[], settings: 
   return initialMasks(kernels, counts, init, random);
 }
 
+/**
+ * The warnings about a run that would do less than asked, each a `mask:warning` (or one console line): layers
+ * left with fewer weights than units, layers the kit cannot mask, a dynamic sparsifier with no update planned.
+ */
+function reportPlanWarnings(
+  model: tf.LayersModel,
+  kernels: MaskableKernel[],
+  settings: MoonSettings,
+  plan: { masks: MaskSet; finalCounts: readonly number[]; schedule: MaskSchedule; changesMasks: boolean },
+  events: MoonEventBus,
+): void {
+  const { masks, finalCounts, schedule, changesMasks } = plan;
+  const sparsifier = typeof settings.sparsifier === 'string' ? settings.sparsifier : `${settings.sparsifier.drop}/${settings.sparsifier.grow}`;
+  const warnings = [
+    fewWeightsWarning(kernels, finalCounts),
+    layersLeftDenseWarning(unmaskableLayers(model, Object.keys(MASKED_WEIGHT_BY_CLASS)), masks.modelDensity(model), masks.density()),
+    changesMasks && settings.sparsity > 0 ? noMaskUpdateWarning(kernels, schedule, settings.epochs * settings.stepsPerEpoch, sparsifier) : undefined,
+  ];
+  for (const warning of warnings) if (warning) reportMaskWarning(events, warning);
+}
+
 /** Builds the kit's parts (each owning its state), its callbacks (which only schedule them) and the kit. */
 function assembleKit(
   id: number,
@@ -117,8 +139,6 @@ function assembleKit(
   const events = container.resolve<MoonEventBus>(TOKENS.EventBus);
   const unmasked = settings.randomMaskDpnum > 0 ? kernels.map((k) => k.variable.clone()) : [];
   const finalCounts = planActiveCounts(kernels, strategies.distribution, 1 - settings.sparsity, settings.mask.layerSparsity);
-  const fewWeights = fewWeightsWarning(kernels, finalCounts);
-  if (fewWeights) reportMaskWarning(events, fewWeights);
   const masks = new MaskSet(
     kernels,
     resume ? checkpointMasks(resume) : startMasks(model, kernels, settings, startCounts(kernels, settings, strategies.distribution, finalCounts), random, events),
@@ -126,15 +146,10 @@ function assembleKit(
   masks.applyToWeights();
   // Fresh random weights keep the scale their initializer meant: rescaled to each unit's sparse fan-in.
   if (!resume && settings.mask.init === 'random' && !settings.prune && settings.mask.initScale === 'sparse-fan-in') scaleToSparseFanIn(masks.entries);
-  const leftDense = layersLeftDenseWarning(unmaskableLayers(model, Object.keys(MASKED_WEIGHT_BY_CLASS)), masks.modelDensity(model), masks.density());
-  if (leftDense) reportMaskWarning(events, leftDense);
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
-  const updater = new MaskUpdater(masks, strategies.sparsifier, maskScheduleOf(settings), random, events, settings.mask.tieBreak);
-  if (updater.changesMasks && settings.sparsity > 0) {
-    const name = typeof settings.sparsifier === 'string' ? settings.sparsifier : `${settings.sparsifier.drop}/${settings.sparsifier.grow}`;
-    const noUpdate = noMaskUpdateWarning(kernels, maskScheduleOf(settings), settings.epochs * settings.stepsPerEpoch, name);
-    if (noUpdate) reportMaskWarning(events, noUpdate);
-  }
+  const schedule = maskScheduleOf(settings);
+  const updater = new MaskUpdater(masks, strategies.sparsifier, schedule, random, events, settings.mask.tieBreak);
+  reportPlanWarnings(model, kernels, settings, { masks, finalCounts, schedule, changesMasks: updater.changesMasks }, events);
   const phase = new FitPhase();
   const lossWatch = new NonFiniteLossWatch();
   const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;

@@ -9,7 +9,7 @@ import { MoonConfigError } from '../core/errors';
 const holders = new WeakMap<tf.LayersModel, number>();
 
 /** Throws a typed error when a live kit holds `model` (before anything is touched). */
-export function assertNoLiveKit(model: tf.LayersModel): void {
+function assertNoLiveKit(model: tf.LayersModel): void {
   const holder = holders.get(model);
   if (holder !== undefined) {
     throw new MoonConfigError(

@@ -17,7 +17,7 @@ import type { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import type { UnknownAwareState } from '../plugins/moon/unknown-aware-loss';
 import type { WeightAverage } from '../plugins/moon/weight-average';
 import { MaskedOptimizer } from '../plugins/optimizer/masked-optimizer';
-import { optimizerFromName, type OptimizerName } from '../plugins/optimizer/optimizer-names';
+import { ADAMAX_REFUSAL, optimizerFromName, type OptimizerName } from '../plugins/optimizer/optimizer-names';
 import { releaseModel } from './live-kits';
 import type { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { SparseTraining } from '../plugins/sparse/sparse-training';
@@ -144,20 +144,15 @@ export class MoonKit {
    */
   optimizer(optimizer: tf.Optimizer | OptimizerName): MaskedOptimizer {
     this.assertLive('kit.optimizer');
-    const inner = typeof optimizer === 'string' && optimizer.toLowerCase() !== 'adamax' ? optimizerFromName(optimizer) : (optimizer as tf.Optimizer);
-    if (typeof inner === 'string') {
-      throw new MoonOptimizerError('Adamax is not supported: TF.js does not expose its moments (getWeights() is not implemented), which the kit must zero where weights grow and save in checkpoints; use \'adam\' instead');
-    }
+    const inner = typeof optimizer === 'string' ? optimizerFromName(optimizer) : optimizer;
     if (inner instanceof MaskedOptimizer) {
       throw new MoonOptimizerError('this optimizer is already a kit wrapper: pass the plain optimizer, e.g. kit.optimizer(tf.train.adam(1e-3))');
     }
     if (!(inner instanceof tf.Optimizer)) {
       throw new MoonOptimizerError('kit.optimizer expects a tf.Optimizer, e.g. kit.optimizer(tf.train.momentum(0.1, 0.9))');
     }
-    if (inner.getClassName() === 'Adamax') { // not instanceof: tf.Optimizer answers it by duck typing
-      // TF.js keeps Adamax's moments out of getWeights(): they cannot be zeroed at grown positions nor checkpointed.
-      throw new MoonOptimizerError('Adamax is not supported: TF.js does not expose its moments (getWeights() is not implemented), which the kit must zero where weights grow and save in checkpoints; use tf.train.adam(…) instead');
-    }
+    // By class name, not instanceof: tf.Optimizer answers instanceof by duck typing.
+    if (inner.getClassName() === 'Adamax') throw new MoonOptimizerError(ADAMAX_REFUSAL);
     if (wrappedOptimizers.has(inner)) {
       throw new MoonOptimizerError('this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper');
     }

@@ -4,6 +4,11 @@ import { MoonOptimizerError } from '../../core/errors';
 /** The optimizer names `model.compile` accepts (tfjs-layers' `getOptimizer`), lower-case and as TF.js spells them. */
 export const OPTIMIZER_NAMES = ['sgd', 'adam', 'rmsprop', 'adagrad', 'adadelta', 'SGD', 'Adam', 'RMSProp', 'Adagrad', 'Adadelta'] as const;
 
+/** Why the kit refuses Adamax, by name or as an object: its moments are out of reach. */
+export const ADAMAX_REFUSAL =
+  'Adamax is not supported: TF.js does not expose its moments (getWeights() is not implemented), which the kit must zero ' +
+  "where weights grow and save in checkpoints; use 'adam' (or tf.train.adam(…)) instead";
+
 /** A name of {@link OPTIMIZER_NAMES}. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
@@ -25,6 +30,8 @@ export function optimizerFromName(name: string): tf.Optimizer {
       return tf.train.adagrad(0.01);
     case 'adadelta':
       return tf.train.adadelta(1, 0.95, epsilon);
+    case 'adamax':
+      throw new MoonOptimizerError(ADAMAX_REFUSAL);
     default:
       throw new MoonOptimizerError(
         `unknown optimizer name ${JSON.stringify(name)}: kit.optimizer takes 'sgd', 'adam', 'rmsprop', 'adagrad' or 'adadelta' ` +
