@@ -15,7 +15,8 @@ export type {
 } from './config/options';
 
 // Extension points (docs/architecture.md): named strategies in tsyringe containers, scores, DI tokens.
-export { registerSparsifier, registerDistribution, registerDropCriterion, registerGrowCriterion, type Constructor } from './kit/registry';
+export { registerSparsifier, registerDistribution, registerDropCriterion, registerGrowCriterion, registerMaskableLayer, maskableLayerLookup, type Constructor } from './kit/registry';
+export { BUILTIN_MASKABLE_LAYERS, type MaskableLayerSpec, type MaskableLayerLookup, type UnitAxes, type AppliedAt } from './core/maskable-layers';
 export { TOKENS } from './kit/tokens';
 export { BUILTIN_STRATEGIES } from './kit/builtins';
 export type { Sparsifier, MaskUpdateContext, TieOrder } from './plugins/sparsifiers/sparsifier';
@@ -73,7 +74,7 @@ export {
 } from './metrics/scores';
 export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass, type RocPoints, type FprOptions } from './metrics/ood-metrics';
 export { expectedCalibrationError, expectedCalibrationErrorAsync, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
-export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel } from './metrics/sparsity-report';
+export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel, type SparsityReportOptions } from './metrics/sparsity-report';
 
 // Summaries: TensorBoard (Node, with tfjs-node) and tfjs-vis (browser).
 export { ScalarSummaryCallback, tensorBoardSummaries, visSummaries, type ScalarWriter, type TfVis, type SummaryScalar } from './callbacks/summaries';

@@ -21,7 +21,7 @@ describe('bad input gets a typed error before any weight is touched', () => {
 
   it('a model with no maskable layer', () => {
     const model = tf.sequential({ layers: [tf.layers.activation({ activation: 'relu', inputShape: [4] })] });
-    expectRejected({ model, numClasses: 4 }, MoonModelError, /no maskable layer.*Dense, Conv2D/);
+    expectRejected({ model, numClasses: 4 }, MoonModelError, /no maskable layer.*Dense, Conv1D, Conv2D.*LSTM.*registerMaskableLayer/);
   });
 
   it.each([0, -5, 2.5])('mask.interval %p', (interval) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, MoonConfigError, type MaskWarningEvent } from '../src';
 import { mnistSubset } from './helpers/data';
-import { buildMlp } from './helpers/models';
+import { buildMlp, ScaledDense } from './helpers/models';
 
 // Issue #22 rows 2 and 3: a binary classifier trains with kit.loss, and a plan without mask updates says so.
 
@@ -72,26 +72,22 @@ describe('a run whose plan has no mask update', () => {
 
 describe('layers the kit cannot mask (#22 row 4, the reporting part)', () => {
   it('names them in a layers-left-dense warning, and kit.modelDensity counts them whole', async () => {
-    const model = tf.sequential({
-      layers: [
-        tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }),
-        tf.layers.conv1d({ filters: 4, kernelSize: 3, activation: 'relu' }),
-        tf.layers.flatten(),
-        tf.layers.dense({ units: 10, activation: 'softmax' }),
-      ],
-    });
+    // A custom layer nobody registered: its kernel (8·6) and scale (6) stay dense, and the warning names it.
+    const custom = new ScaledDense({ units: 6, seed: 3, inputShape: [8] });
+    const model = tf.sequential({ layers: [custom, tf.layers.dense({ units: 10, activation: 'softmax' })] });
     const kit = createMoon({ model, numClasses: 10, unknownAware: false, epochs: 2, stepsPerEpoch: 1, sparsity: 0.9, sparsifier: 'static', seed: 1 });
     const seen: MaskWarningEvent[] = [];
     kit.events.on('mask:warning', (w) => seen.push(w));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const warning = seen.find((w) => w.kind === 'layers-left-dense');
-    expect(warning && warning.kind === 'layers-left-dense' && warning.layers).toEqual([model.layers[0].name, model.layers[1].name]);
-    // Embedding 400 + Conv1D 96 + 4 biases + Dense 16·10 (16 active at 90%) + 10 biases.
+    expect(warning && warning.kind === 'layers-left-dense' && warning.layers).toEqual([custom.name]);
+    expect(warning?.message).toMatch(/registerMaskableLayer/);
+    // ScaledDense 48 + 6 whole, Dense 6·10 (6 active at 90%) + 10 biases.
     const dense = kit.maskSummary[0];
-    expect(dense.total).toBe(160);
-    expect(kit.modelDensity).toBeCloseTo((400 + 96 + 4 + dense.active + 10) / (400 + 96 + 4 + 160 + 10), 12);
-    expect(kit.density).toBeCloseTo(dense.active / 160, 12);
-    expect(warning?.message).toMatch(/model's density is 0\.7\d\d while the masked kernels' is 0\.10\d/);
+    expect(kit.maskSummary.map((m) => m.total)).toEqual([60]);
+    expect(kit.modelDensity).toBeCloseTo((48 + 6 + dense.active + 10) / (48 + 6 + 60 + 10), 12);
+    expect(kit.density).toBeCloseTo(dense.active / 60, 12);
+    expect(warning?.message).toMatch(/model's density is 0\.5\d\d while the masked kernels' is 0\.10\d/);
     kit.dispose();
   });
 

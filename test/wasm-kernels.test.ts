@@ -21,7 +21,8 @@ async function filterGradient(
   });
 }
 
-describe('wasm Conv2DBackpropFilter (registerWasmTrainingKernels)', () => {
+/** Registers the training kernels before a block's tests, and gives the backend back after them. */
+function useWasmTrainingKernels(): void {
   let original: string;
   beforeAll(() => {
     original = tf.getBackend();
@@ -30,6 +31,10 @@ describe('wasm Conv2DBackpropFilter (registerWasmTrainingKernels)', () => {
   afterAll(async () => {
     await tf.setBackend(original);
   });
+}
+
+describe('wasm Conv2DBackpropFilter (registerWasmTrainingKernels)', () => {
+  useWasmTrainingKernels();
 
   it('is registered once (idempotent)', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
@@ -130,5 +135,93 @@ describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () 
       return tf.grad((input: tf.Tensor) => tf.sum(tf.square(tf.batchNorm(input as tf.Tensor4D, mean, variance, offset, scale))))(x);
     };
     expectClose(await on('cpu', batchNormGradient), await on('wasm', batchNormGradient), 1e-4);
+  });
+});
+
+describe('wasm Embedding and depthwise-convolution gradients (registerWasmTrainingKernels, #22 row 10)', () => {
+  useWasmTrainingKernels();
+
+  /** f's output on cpu and on wasm, with no buffer left behind on wasm. */
+  async function onBoth(f: () => tf.Tensor): Promise<[Float32Array, Float32Array]> {
+    const cpu = await on('cpu', f);
+    await tf.setBackend('wasm');
+    const wasmBackend = tf.backend() as unknown as { numDataIds(): number };
+    const before = wasmBackend.numDataIds();
+    const wasm = await on('wasm', f);
+    expect(wasmBackend.numDataIds()).toBe(before);
+    return [cpu, wasm];
+  }
+
+  it('registers the three kernels tfjs-wasm 4.22 lacks', () => {
+    for (const name of ['UnsortedSegmentSum', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
+      expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    }
+  });
+
+  it.each([
+    [[10, 3], [10], 4],
+    [[6, 2, 3], [6], 5],
+    [[12, 2], [12], 7],
+  ] as const)('UnsortedSegmentSum: x %p, ids %p, %p segments equals cpu bit for bit, ids out of range dropped', async (xShape, idShape, numSegments) => {
+    const size = idShape.reduce((p: number, d) => p * d, 1);
+    const ids = Array.from({ length: size }, (_, i) => ((i * 5) % (numSegments + 2)) - 1); // includes −1 and numSegments
+    const f = () => tf.unsortedSegmentSum(tf.randomNormal([...xShape], 0, 1, 'float32', 3), tf.tensor(ids, [...idShape], 'int32'), numSegments);
+    const [cpu, wasm] = await onBoth(f);
+    expectClose(cpu, wasm, 0);
+    expect(Math.max(...Array.from(cpu, Math.abs))).toBeGreaterThan(0.1);
+  });
+
+  it('an Embedding gradient (gather of a table) equals cpu', async () => {
+    const f = () => {
+      const table = tf.randomNormal([50, 6], 0, 1, 'float32', 1);
+      const tokens = tf.tensor2d([[1, 4, 4, 49], [0, 1, 2, 3], [7, 7, 7, 7]], [3, 4], 'int32');
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tokens))))(table);
+    };
+    const [cpu, wasm] = await onBoth(f);
+    expectClose(cpu, wasm, 0);
+  });
+
+  it.each([
+    [[2, 7, 7, 3], [3, 3, 3, 1], 1, 'same'],
+    [[2, 7, 7, 3], [3, 3, 3, 2], 1, 'valid'],
+    [[1, 9, 8, 2], [3, 3, 2, 3], 2, 'same'],
+    [[2, 9, 9, 2], [2, 3, 2, 1], 2, 'valid'],
+  ] as const)('depthwise conv gradients: x %p, filter %p, stride %p, %p equal cpu', async (xShape, fShape, strides, pad) => {
+    const f = () => {
+      const x = tf.randomNormal([...xShape], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const w = tf.randomNormal([...fShape], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const r = tf.randomNormal(tf.depthwiseConv2d(x, w, strides, pad).shape, 0, 1, 'float32', 6);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), r)))([x, w]);
+      return tf.concat([dx.flatten(), dw.flatten()]);
+    };
+    const [cpu, wasm] = await onBoth(f);
+    expectClose(cpu, wasm, 0);
+    expect(Math.max(...Array.from(cpu, Math.abs))).toBeGreaterThan(1);
+  });
+
+  it('an Embedding + SeparableConv2D model trains on wasm to the weights cpu gives', async () => {
+    const train = async (backend: string): Promise<number[]> => {
+      await tf.setBackend(backend);
+      const model = tf.sequential({
+        layers: [
+          tf.layers.embedding({ inputDim: 20, outputDim: 4, inputLength: 9, embeddingsInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }) }),
+          tf.layers.reshape({ targetShape: [3, 3, 4] }),
+          tf.layers.separableConv2d({ filters: 3, kernelSize: 2, depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }), pointwiseInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+        ],
+      });
+      model.compile({ optimizer: tf.train.sgd(0.5), loss: 'categoricalCrossentropy' });
+      const x = tf.tensor2d(Array.from({ length: 36 }, (_, i) => (i * 13) % 20), [4, 9]);
+      const y = tf.oneHot(tf.tensor1d([0, 1, 1, 0], 'int32'), 2).toFloat();
+      await model.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+      const weights = model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+      model.dispose();
+      tf.dispose([x, y]);
+      return weights;
+    };
+    const cpu = await train('cpu');
+    const wasm = await train('wasm');
+    expectClose(Float32Array.from(cpu), Float32Array.from(wasm), 1e-4);
   });
 });

@@ -10,8 +10,14 @@ import type { PresetDefaults } from './presets';
 
 /** A layer as seen by the `denseLayers` predicate. */
 export interface MaskableLayerInfo {
+  /** The model's layer that holds the weight (a wrapper's name for a wrapped layer). */
   readonly name: string;
+  /** The class of the layer that owns the weight (`LSTM` inside a Bidirectional). */
   readonly className: string;
+  /** The weight: `kernel`, `recurrent_kernel`, `embeddings`, … */
+  readonly weight: string;
+  /** false for a frozen layer (`trainable = false`). */
+  readonly trainable: boolean;
   readonly shape: readonly number[];
   /** Position among the maskable layers, in layer order (0 = the first). */
   readonly index: number;
@@ -74,6 +80,12 @@ export interface MaskOptions {
    * `init: 'random'` without gradual pruning, never to a resumed kit.
    */
   initScale?: InitScale;
+  /**
+   * Layers frozen for transfer learning (`layer.trainable = false`): 'dense' (default) leaves their weights whole,
+   * since a mask on a weight that never trains only removes what the pretrained layer knew; 'mask' masks them too
+   * (their masks then never change, and no gradient reaches them).
+   */
+  frozenLayers?: 'dense' | 'mask';
 }
 
 
@@ -230,7 +242,7 @@ export const OPTION_KEYS = {
     'model', 'numClasses', 'epochs', 'stepsPerEpoch', 'sparsity', 'sparsifier', 'distribution', 'seed', 'container',
     'unknownAware', 'preset', 'from', 'output', 'mask', 'tuner', 'lr', 'voter', 'randomMaskDpnum', 'resumeFrom', 'prune', 'weightDecay', 'lossVariant', 'kernels',
   ],
-  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity', 'phase', 'dropRounding', 'tieBreak', 'initScale'],
+  mask: ['interval', 'startStep', 'endStep', 'dropFraction', 'decay', 'denseLayers', 'firstLayerDense', 'decayHorizon', 'init', 'layerSparsity', 'phase', 'dropRounding', 'tieBreak', 'initScale', 'frozenLayers'],
   tuner: ['warmupEpochs', 'initFactor', 'alphaFinal', 'ewmaMomentum'],
   lr: ['startMultiplier', 'endMultiplier', 'start', 'end'],
   voter: ['epochs', 'rule'],
@@ -286,8 +298,9 @@ export function resolveMaskOptions(
   const dropRounding = requireOneOf('mask.dropRounding', m.dropRounding ?? defaults.dropRounding, ['floor', 'ceil'] as const);
   const tieBreak = requireOneOf('mask.tieBreak', m.tieBreak ?? 'random', ['random', 'index'] as const);
   const initScale = requireOneOf('mask.initScale', m.initScale ?? defaults.initScale, ['sparse-fan-in', 'none'] as const);
+  const frozenLayers = requireOneOf('mask.frozenLayers', m.frozenLayers ?? 'dense', ['dense', 'mask'] as const);
   return {
     interval, startStep, endStep, dropFraction, decay, denseLayers, firstLayerDense: m.firstLayerDense ?? defaults.firstLayerDense, decayHorizon,
-    init, initGiven: m.init !== undefined, layerSparsity, phase, dropRounding, tieBreak, initScale,
+    init, initGiven: m.init !== undefined, layerSparsity, phase, dropRounding, tieBreak, initScale, frozenLayers,
   };
 }

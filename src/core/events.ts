@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 
 /** One masked layer as reported by `mask:init` and {@link MoonKit.masks}. Plain numbers only. */
 export interface LayerMaskInfo {
-  /** Name of the layer that owns the kernel. */
+  /** The mask's name: the layer's, or `layer/weight` for a layer with several masked weights (`lstm_1/recurrent_kernel`). */
   readonly name: string;
   /** Name of the kernel variable (unique in the TF.js engine). */
   readonly variable: string;
@@ -55,6 +55,7 @@ export interface MaskInitEvent {
 export interface MaskUpdateEvent {
   /** Optimizer step (1-based) at which the update replaced the optimizer step. */
   readonly step: number;
+  /** The mask's name (as in `kit.maskSummary`). */
   readonly layer: string;
   /** Positions switched off by this update. */
   readonly dropped: number;
@@ -70,6 +71,7 @@ export interface MaskUpdateEvent {
 export interface MaskPruneEvent {
   /** Optimizer step (1-based) after which the layer was pruned. */
   readonly step: number;
+  /** The mask's name (as in `kit.maskSummary`). */
   readonly layer: string;
   /** Weights switched off (the smallest |w| among the active ones). */
   readonly pruned: number;

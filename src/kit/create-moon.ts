@@ -22,7 +22,7 @@ import { GradualPruning } from '../plugins/masks/gradual-pruning';
 import { initialMasks, planActiveCounts } from '../plugins/masks/initial-masks';
 import { MaskSet, type InitialMask } from '../plugins/masks/mask-set';
 import { scaleToSparseFanIn } from '../plugins/masks/sparse-init';
-import { MASKED_WEIGHT_BY_CLASS, type MaskableKernel } from '../core/maskable-kernels';
+import type { MaskableKernel } from '../core/maskable-kernels';
 import type { DensityDistribution } from '../plugins/distributions/density-distribution';
 import { AlphaSchedule } from '../plugins/moon/alpha-schedule';
 import { crossEntropyLoss } from '../plugins/moon/cross-entropy-loss';
@@ -33,6 +33,7 @@ import { RandomWeightDrop } from '../plugins/optimizer/random-weight-drop';
 import type { RandomSource } from '../plugins/random-source';
 import { SparseTraining } from '../plugins/sparse/sparse-training';
 import { kitContainer, resolveDistribution, resolveSparsifier } from './kit-container';
+import { maskableLayerLookup } from './registry';
 import { claimModel, releaseModel } from './live-kits';
 import { checkModel, type CheckedModel } from './model-checks';
 import { MoonKit } from './moon-kit';
@@ -67,7 +68,7 @@ export function createMoon(options: MoonOptions): MoonKit {
     sparsifier: resolveSparsifier(settings.sparsifier, container, options.container),
     distribution: resolveDistribution(settings.distribution, container, options.container),
   };
-  const checked = checkModel(options.model, options, settings.mask, settings.numClasses, settings.unknownAware);
+  const checked = checkModel(options.model, options, settings.mask, settings.numClasses, settings.unknownAware, maskableLayerLookup(container));
   const resume = options.resumeFrom === undefined ? undefined : loadResume(options.resumeFrom, options.model, settings, checked.kernels);
   // Nothing has been touched so far; from here on the kit is built.
   const id = nextKitId++;
@@ -112,14 +113,14 @@ function reportPlanWarnings(
   model: tf.LayersModel,
   kernels: MaskableKernel[],
   settings: MoonSettings,
-  plan: { masks: MaskSet; finalCounts: readonly number[]; schedule: MaskSchedule; changesMasks: boolean },
+  plan: { masks: MaskSet; maskable: readonly MaskableKernel[]; finalCounts: readonly number[]; schedule: MaskSchedule; changesMasks: boolean },
   events: MoonEventBus,
 ): void {
   const { masks, finalCounts, schedule, changesMasks } = plan;
   const sparsifier = typeof settings.sparsifier === 'string' ? settings.sparsifier : `${settings.sparsifier.drop}/${settings.sparsifier.grow}`;
   const warnings = [
     fewWeightsWarning(kernels, finalCounts),
-    layersLeftDenseWarning(unmaskableLayers(model, Object.keys(MASKED_WEIGHT_BY_CLASS)), masks.modelDensity(model), masks.density()),
+    layersLeftDenseWarning(unmaskableLayers(model, plan.maskable), masks.modelDensity(model), masks.density()),
     changesMasks && settings.sparsity > 0 ? noMaskUpdateWarning(kernels, schedule, settings.epochs * settings.stepsPerEpoch, sparsifier) : undefined,
   ];
   for (const warning of warnings) if (warning) reportMaskWarning(events, warning);
@@ -132,7 +133,7 @@ function assembleKit(
   settings: MoonSettings,
   container: DependencyContainer,
   strategies: { sparsifier: ReturnType<typeof resolveSparsifier>; distribution: ReturnType<typeof resolveDistribution> },
-  { kernels, output }: CheckedModel,
+  { kernels, maskable, output }: CheckedModel,
   resume: LoadedCheckpoint | undefined,
 ): MoonKit {
   const random = container.resolve<RandomSource>(TOKENS.RandomSource);
@@ -149,7 +150,7 @@ function assembleKit(
   const weightDrop = settings.randomMaskDpnum > 0 ? new RandomWeightDrop(masks, settings.randomMaskDpnum, random, unmasked) : undefined;
   const schedule = maskScheduleOf(settings);
   const updater = new MaskUpdater(masks, strategies.sparsifier, schedule, random, events, settings.mask.tieBreak);
-  reportPlanWarnings(model, kernels, settings, { masks, finalCounts, schedule, changesMasks: updater.changesMasks }, events);
+  reportPlanWarnings(model, kernels, settings, { masks, maskable, finalCounts, schedule, changesMasks: updater.changesMasks }, events);
   const phase = new FitPhase();
   const lossWatch = new NonFiniteLossWatch();
   const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;

@@ -4,11 +4,15 @@ import type { OutputKind } from '../core/types';
 import { requireOneOf } from '../core/validate';
 import type { MoonOptions, ResolvedMaskOptions } from '../config/options';
 import { findMaskableKernels, type MaskableKernel } from '../core/maskable-kernels';
+import { BUILTIN_MASKABLE_LAYERS, type MaskableLayerLookup } from '../core/maskable-layers';
 import { detectOutputKind, outputWidth, resolveOutputIndex } from '../plugins/moon/output-kind';
 
 /** What the kit learns from checking the model against the options: the kernels it masks and the classifier output. */
 export interface CheckedModel {
+  /** The weights the kit masks. */
   readonly kernels: MaskableKernel[];
+  /** Every maskable weight found, those kept dense included. */
+  readonly maskable: MaskableKernel[];
   readonly output: { readonly kind: OutputKind; readonly index: number };
 }
 
@@ -17,23 +21,36 @@ export interface CheckedModel {
  * exist and leave one to mask, the classifier output has K (plain) or K + 1 (unknown-aware) units, its kind is
  * known — and returns the masked kernels and the output. Touches nothing.
  */
-export function checkModel(model: tf.LayersModel, options: MoonOptions, mask: ResolvedMaskOptions, numClasses: number, unknownAware: boolean): CheckedModel {
+export function checkModel(
+  model: tf.LayersModel,
+  options: MoonOptions,
+  mask: ResolvedMaskOptions,
+  numClasses: number,
+  unknownAware: boolean,
+  lookup: MaskableLayerLookup,
+): CheckedModel {
   rejectSparseDenseLayers(model);
-  const all = findMaskableKernels(model);
+  const all = findMaskableKernels(model, lookup);
   if (all.length === 0) {
     throw new MoonModelError(
-      'the model has no maskable layer: tfjs-moon masks the kernels of Dense, Conv2D, DepthwiseConv2D and ' +
-        'SeparableConv2D layers (nested models included); add one, or train this model without a kit',
+      `the model has no maskable layer: tfjs-moon masks the weights of ${Object.keys(BUILTIN_MASKABLE_LAYERS).join(', ')} layers ` +
+        '(nested models and Bidirectional/TimeDistributed wrappers included); register a custom layer with registerMaskableLayer, ' +
+        'add a maskable layer, or train this model without a kit',
     );
   }
   const kernels = selectMaskedKernels(all, mask);
   if (kernels.length === 0) {
-    throw new MoonConfigError('mask.denseLayers / firstLayerDense keep every maskable layer dense: leave at least one layer to mask');
+    const frozen = mask.frozenLayers === 'dense' && all.some((k) => !k.trainable);
+    throw new MoonConfigError(
+      frozen
+        ? 'every maskable weight is frozen (trainable = false) or kept dense by mask.denseLayers / firstLayerDense: unfreeze a layer, or pass mask: { frozenLayers: \'mask\' }'
+        : 'mask.denseLayers / firstLayerDense keep every maskable layer dense: leave at least one layer to mask',
+    );
   }
   const index = resolveOutputIndex(model, options.output);
   checkOutputWidth(model, index, numClasses, unknownAware);
   if (options.from !== undefined) requireOneOf('from', options.from, ['probabilities', 'logits'] as const);
-  return { kernels, output: { kind: options.from ?? detectOutputKind(model, index), index } };
+  return { kernels, maskable: all, output: { kind: options.from ?? detectOutputKind(model, index), index } };
 }
 
 /** The names of SparseDense layers in `model`, nested models included. */
@@ -56,7 +73,10 @@ function rejectSparseDenseLayers(model: tf.LayersModel): void {
   }
 }
 
-/** Applies `denseLayers` and `firstLayerDense`, failing on names that match no maskable layer. */
+/**
+ * Applies `frozenLayers`, `denseLayers` and `firstLayerDense` (which keeps every weight of the first maskable layer
+ * dense), failing on names that match no maskable layer.
+ */
 function selectMaskedKernels(all: readonly MaskableKernel[], mask: ResolvedMaskOptions): MaskableKernel[] {
   const dense = mask.denseLayers;
   if (Array.isArray(dense)) {
@@ -69,9 +89,11 @@ function selectMaskedKernels(all: readonly MaskableKernel[], mask: ResolvedMaskO
       );
     }
   }
+  const firstLayer = all[0].layerName;
   return all.filter((k, index) => {
-    if (mask.firstLayerDense && index === 0) return false;
-    if (typeof dense === 'function') return !dense({ name: k.layerName, className: k.className, shape: k.shape, index });
+    if (!k.trainable && mask.frozenLayers === 'dense') return false;
+    if (mask.firstLayerDense && k.layerName === firstLayer) return false;
+    if (typeof dense === 'function') return !dense({ name: k.layerName, className: k.className, weight: k.weightName, trainable: k.trainable, shape: k.shape, index });
     return !(dense ?? []).includes(k.layerName);
   });
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { MaskableLayerLookup } from '../core/maskable-layers';
+import { maskableLayerLookup } from './registry';
 import type { DependencyContainer } from 'tsyringe';
 import { CheckpointCallback, type CheckpointOptions } from '../callbacks/checkpoint-callback';
 import { ReliabilityMonitor, type ReliabilityMonitorOptions } from '../callbacks/reliability-monitor';
@@ -110,7 +112,15 @@ export class MoonKit {
     this.resumeEpoch = parts.resumeEpoch;
   }
 
-  /** Per masked layer: name, kernel variable, shape, total, active count and density (plain numbers, a snapshot). */
+  /** The layer classes this kit masks: the built-ins and those registered with `registerMaskableLayer` (its container's too). */
+  get maskableLayers(): MaskableLayerLookup {
+    return maskableLayerLookup(this.parts.container);
+  }
+
+  /**
+   * Per masked weight: its mask's name (the layer's, or `layer/weight` for a layer with several), kernel variable,
+   * shape, total, active count and density (plain numbers, a snapshot).
+   */
   get maskSummary(): readonly LayerMaskInfo[] {
     this.assertLive('kit.maskSummary');
     return this.parts.masks.view();
@@ -123,7 +133,7 @@ export class MoonKit {
 
   /**
    * Density over every trainable weight of the model: masked kernels count their active weights, everything else
-   * (biases, normalisation, layers the kit cannot mask such as Embedding or LSTM) counts whole. Compare with
+   * (biases, normalisation, frozen layers kept dense, custom layers nobody registered) counts whole. Compare with
    * {@link density}, which is over the masked kernels only.
    */
   get modelDensity(): number {

@@ -5,6 +5,7 @@ import { requireName } from '../core/validate';
 import type { DensityDistribution } from '../plugins/distributions/density-distribution';
 import type { DropCriterion, GrowCriterion } from '../plugins/sparsifiers/criteria';
 import type { Sparsifier } from '../plugins/sparsifiers/sparsifier';
+import { builtinMaskableLayer, checkMaskableLayerSpec, type MaskableLayerLookup, type MaskableLayerSpec } from '../core/maskable-layers';
 import { BUILTIN_STRATEGIES } from './builtins';
 import { strategyToken, type StrategyKind } from './tokens';
 
@@ -100,4 +101,28 @@ export function resolveStrategy<T>(kind: StrategyKind, name: string, kitContaine
       `register your own with ${REGISTER_FUNCTION[kind]}(name, Class)`,
     valid,
   );
+}
+
+const maskableLayerToken = (className: string): string => `tfjs-moon:maskable-layer:${className}`;
+
+/**
+ * Tells the kit which weights of a custom layer class to mask (TF Model Optimization's `PrunableLayer` idea),
+ * globally or in `target` (a tsyringe container you then pass to `createMoon({ container })`). The class is
+ * matched by `getClassName()`; a registration wins over a built-in one (register `Dense` with
+ * `{ weights: ['kernel', 'bias'] }` to mask biases too). The spec is checked now.
+ *
+ * @example
+ * registerMaskableLayer('MyGatedDense', { weights: ['kernel', 'gate_kernel'] });
+ */
+export function registerMaskableLayer(className: string, spec: MaskableLayerSpec, target: DependencyContainer = rootContainer): void {
+  requireName('maskable layer class', className);
+  target.register<MaskableLayerSpec>(maskableLayerToken(className), { useValue: checkMaskableLayerSpec(className, spec) });
+}
+
+/** The maskable-layer lookup of a container: what is registered there or above it, then the built-ins. */
+export function maskableLayerLookup(target: DependencyContainer = rootContainer): MaskableLayerLookup {
+  return (className) => {
+    const token = maskableLayerToken(className);
+    return target.isRegistered(token, true) ? target.resolve<MaskableLayerSpec>(token) : builtinMaskableLayer(className);
+  };
 }

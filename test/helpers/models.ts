@@ -61,8 +61,8 @@ export function kernelStats(weights: tf.Tensor, mask: tf.Tensor): { active: numb
  * counts, not the tensors).
  */
 export function maskedKernels(kit: object): { name: string; kernel: tf.Variable; mask: tf.Variable }[] {
-  const parts = (kit as unknown as { parts: { masks: { entries: { kernel: { layerName: string; variable: tf.Variable }; mask: tf.Variable }[] } } }).parts;
-  return parts.masks.entries.map((e) => ({ name: e.kernel.layerName, kernel: e.kernel.variable, mask: e.mask }));
+  const parts = (kit as unknown as { parts: { masks: { entries: { kernel: { name: string; variable: tf.Variable }; mask: tf.Variable }[] } } }).parts;
+  return parts.masks.entries.map((e) => ({ name: e.kernel.name, kernel: e.kernel.variable, mask: e.mask }));
 }
 
 /**
@@ -77,3 +77,37 @@ export function expectExactMasks(kit: { callbacks: readonly tf.Callback[]; masks
     expect(s.negativeZeros).toBe(0); // masked weights are +0, bit for bit
   });
 }
+
+/**
+ * A custom layer of no class the kit knows: y = x · kernel · scale, with a `kernel` [in, units] and a `scale`
+ * [units]. For tests of `registerMaskableLayer` and of the layers-left-dense warning.
+ */
+export class ScaledDense extends tf.layers.Layer {
+  static readonly className = 'ScaledDense';
+  private kernel?: tf.LayerVariable;
+  private scale?: tf.LayerVariable;
+
+  constructor(private readonly config: { units: number; seed: number; inputShape?: number[] }) {
+    super(config);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const inputs = (inputShape as tf.Shape)[(inputShape as tf.Shape).length - 1] as number;
+    this.kernel = this.addWeight('kernel', [inputs, this.config.units], 'float32', tf.initializers.glorotUniform({ seed: this.config.seed }));
+    this.scale = this.addWeight('scale', [this.config.units], 'float32', tf.initializers.ones());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return [...(inputShape as tf.Shape).slice(0, -1), this.config.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.mul(tf.matMul(Array.isArray(inputs) ? inputs[0] : inputs, this.kernel!.read()), this.scale!.read()));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.config.units, seed: this.config.seed };
+  }
+}
+tf.serialization.registerClass(ScaledDense);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError } from '../../core/errors';
+import { depthwiseBackpropFilter, depthwiseBackpropInput, unsortedSegmentSum } from './wasm-heap-kernels';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Backend = tf.KernelBackend & { disposeData(dataId: object): boolean };
@@ -158,11 +159,22 @@ export interface WasmKernelOptions {
 }
 
 /**
+ * The kernels training needs that tfjs-wasm 4.22 lacks: the Conv2D filter gradient, the Embedding gradient
+ * (`UnsortedSegmentSum`), and both depthwise-convolution gradients (DepthwiseConv2D, SeparableConv2D).
+ */
+const MISSING_TRAINING_KERNELS: readonly [string, KernelFunc][] = [
+  ['Conv2DBackpropFilter', conv2DBackpropFilter],
+  ['UnsortedSegmentSum', unsortedSegmentSum],
+  ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter],
+  ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput],
+];
+
+/**
  * Registers, for the wasm backend, the training kernels tfjs 4.22 lacks there: `Conv2DBackpropFilter` (needed to
- * train any Conv2D) and, with `speedups`, faster `Conv2DBackpropInput` and `Tile`. Opt-in, idempotent; each kernel
- * is checked numerically against the cpu backend in the tests. Depthwise-convolution gradients are still missing
- * on wasm: train DepthwiseConv2D / SeparableConv2D on cpu or a native backend. Import
- * `@tensorflow/tfjs-backend-wasm` before calling.
+ * train any Conv2D), `UnsortedSegmentSum` (any Embedding), `DepthwiseConv2dNativeBackpropFilter` and
+ * `…BackpropInput` (DepthwiseConv2D, SeparableConv2D), and, with `speedups`, faster `Conv2DBackpropInput`, `Tile`
+ * and `BatchMatMul`. Opt-in, idempotent; each kernel is checked numerically against the cpu backend in the tests.
+ * Import `@tensorflow/tfjs-backend-wasm` before calling.
  * @returns the names of the kernels this call registered or replaced (empty when already done).
  */
 export function registerWasmTrainingKernels(options: WasmKernelOptions = {}): string[] {
@@ -172,9 +184,10 @@ export function registerWasmTrainingKernels(options: WasmKernelOptions = {}): st
     );
   }
   const registered: string[] = [];
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter });
-    registered.push('Conv2DBackpropFilter');
+  for (const [kernelName, kernelFunc] of MISSING_TRAINING_KERNELS) {
+    if (tf.getKernel(kernelName, 'wasm') !== undefined) continue; // registered before (or by a newer tfjs-wasm)
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+    registered.push(kernelName);
   }
   if (options.speedups && !speedupsInstalled) {
     replaceWasmKernel('Conv2DBackpropInput', fastConv2DBackpropInput);

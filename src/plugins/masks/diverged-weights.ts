@@ -7,9 +7,9 @@ import type { MaskEntry } from './mask-set';
  * treat them as ties with the masked-out sentinel (−∞) and could pick inactive positions (a −1 in the mask).
  * @param when the change refused, e.g. "the mask update of step 12"
  */
-export function divergedWeightsError(layerName: string, nonFinite: number, when: string): MoonTrainingError {
+export function divergedWeightsError(maskName: string, nonFinite: number, when: string): MoonTrainingError {
   return new MoonTrainingError(
-    `the weights of layer "${layerName}" hold ${nonFinite} NaN or infinite values at ${when}: ` +
+    `the weights of "${maskName}" hold ${nonFinite} NaN or infinite values at ${when}: ` +
       'the training diverged, so no mask was changed. Likely causes: a learning rate too high (try 10× lower) or inputs with NaN or unscaled values',
   );
 }
@@ -25,5 +25,5 @@ export async function assertFiniteKernels(entries: readonly MaskEntry[], when: s
     counts.dispose();
   }
   const bad = values.findIndex((n) => n > 0);
-  if (bad >= 0) throw divergedWeightsError(entries[bad].kernel.layerName, values[bad], when);
+  if (bad >= 0) throw divergedWeightsError(entries[bad].kernel.name, values[bad], when);
 }

@@ -56,7 +56,7 @@ export class GradualPruning {
       });
       dropped.dispose();
       entry.active = target;
-      this.events.emit('mask:prune', { step, layer: entry.kernel.layerName, pruned: k, density: target / entry.kernel.size, sparsity: 1 - this.masks.density() });
+      this.events.emit('mask:prune', { step, layer: entry.kernel.name, pruned: k, density: target / entry.kernel.size, sparsity: 1 - this.masks.density() });
     }
   }
 

@@ -14,7 +14,7 @@ import type { MaskableKernel } from '../../core/maskable-kernels';
 export async function checkInitialMasks(model: tf.LayersModel, kernels: readonly MaskableKernel[]): Promise<MaskWarningEvent | undefined> {
   const steps = model.optimizer?.iterations ?? 0;
   const zeroFractions = await readZeroFractions(kernels); // computed before this returns: before the masks apply
-  const sparse = kernels.filter((_, i) => zeroFractions[i] > 0.01).map((k) => k.layerName);
+  const sparse = kernels.filter((_, i) => zeroFractions[i] > 0.01).map((k) => k.name);
   if (sparse.length > 0) {
     return {
       kind: 'already-sparse',

@@ -9,18 +9,21 @@ import type { InitialMask } from './mask-set';
 /** How the initial masks pick their active weights. */
 export type MaskInit = 'random' | 'magnitude' | 'nonzero';
 
-/** A per-layer target sparsity: by layer name, or a function of the layer (undefined: the distribution decides). */
+/**
+ * A per-layer target sparsity: by layer name (every masked weight of that layer) or mask name (one weight, e.g.
+ * `lstm_1/recurrent_kernel`), or a function of the weight (undefined: the distribution decides).
+ */
 export type LayerSparsityTargets =
   | Readonly<Record<string, number>>
-  | ((layer: { readonly name: string; readonly className: string; readonly shape: readonly number[]; readonly index: number }) => number | undefined);
+  | ((layer: { readonly name: string; readonly className: string; readonly weight: string; readonly shape: readonly number[]; readonly index: number }) => number | undefined);
 
 /**
  * The exact active count of each layer: layers with a target sparsity s get round((1 − s) · size); the density
  * distribution spreads what is left of the global budget, round(density · Σ size), over the other layers.
  */
 export function planActiveCounts(kernels: readonly MaskableKernel[], distribution: DensityDistribution, density: number, layerSparsity?: LayerSparsityTargets): number[] {
-  const layers = kernels.map((k) => ({ name: k.layerName, shape: k.shape, size: k.size }));
-  const targets = kernels.map((k, index) => targetOf(layerSparsity, { name: k.layerName, className: k.className, shape: k.shape, index }));
+  const layers = kernels.map((k) => ({ name: k.name, shape: k.shape, size: k.size }));
+  const targets = kernels.map((k, index) => targetOf(layerSparsity, k.name, { name: k.layerName, className: k.className, weight: k.weightName, shape: k.shape, index }));
   const named = new Map<number, number>();
   targets.forEach((s, i) => {
     if (s === undefined) return;
@@ -49,9 +52,11 @@ export function planActiveCounts(kernels: readonly MaskableKernel[], distributio
   return counts;
 }
 
-function targetOf(layerSparsity: LayerSparsityTargets | undefined, layer: Parameters<Extract<LayerSparsityTargets, Function>>[0]): number | undefined {
+function targetOf(layerSparsity: LayerSparsityTargets | undefined, maskName: string, layer: Parameters<Extract<LayerSparsityTargets, Function>>[0]): number | undefined {
   if (layerSparsity === undefined) return undefined;
-  return typeof layerSparsity === 'function' ? layerSparsity(layer) : layerSparsity[layer.name];
+  if (typeof layerSparsity === 'function') return layerSparsity(layer);
+  const own = (key: string) => Object.prototype.hasOwnProperty.call(layerSparsity, key);
+  return own(maskName) ? layerSparsity[maskName] : own(layer.name) ? layerSparsity[layer.name] : undefined;
 }
 
 /**
@@ -66,7 +71,7 @@ export function initialMasks(kernels: readonly MaskableKernel[], counts: readonl
     if (init === 'magnitude') return { tensor: tf.tidy(() => topKMask(tf.abs(k.variable), counts[i])), active: counts[i] };
     if (init === 'nonzero') {
       const mask = Float32Array.from(readKernel(k), (v) => (v !== 0 ? 1 : 0));
-      if (!mask.includes(1)) throw new MoonModelError(`mask.init 'nonzero': layer "${k.layerName}" has no nonzero weight, so its mask would cut the network: use mask.init 'magnitude' or 'random' for this model, or keep the layer dense (mask.denseLayers)`);
+      if (!mask.includes(1)) throw new MoonModelError(`mask.init 'nonzero': layer "${k.name}" has no nonzero weight, so its mask would cut the network: use mask.init 'magnitude' or 'random' for this model, or keep the layer dense (mask.denseLayers)`);
       return mask;
     }
     const mask = new Float32Array(k.size);

@@ -70,7 +70,7 @@ export class MaskSet {
   /** A read-only snapshot of the masks (plain numbers). */
   view(): LayerMaskInfo[] {
     return this.entries.map((e) => ({
-      name: e.kernel.layerName,
+      name: e.kernel.name,
       variable: e.kernel.variable.name,
       shape: e.kernel.shape.slice(),
       total: e.kernel.size,

@@ -123,7 +123,7 @@ export class MaskUpdater implements GradientTap {
     }
     const tieOrder: TieOrder | undefined = this.tieBreak === 'random' ? randomTieOrder(entry.mask.size, this.random) : undefined;
     const context: MaskUpdateContext = {
-      layerName: entry.kernel.layerName,
+      layerName: entry.kernel.name,
       step,
       weights: entry.kernel.variable,
       mask: entry.mask,
@@ -144,7 +144,7 @@ export class MaskUpdater implements GradientTap {
     try {
       if (!tf.util.arraysEqual(proposed.shape, entry.mask.shape)) {
         throw new MoonMaskError(
-          `the sparsifier returned a mask of shape [${proposed.shape}] for layer "${entry.kernel.layerName}", whose ` +
+          `the sparsifier returned a mask of shape [${proposed.shape}] for layer "${entry.kernel.name}", whose ` +
             `kernel has shape [${entry.mask.shape}]: updateMask must return a 0/1 tensor of the kernel's shape`,
         );
       }
@@ -174,11 +174,11 @@ export class MaskUpdater implements GradientTap {
     const [active, grown, nonBinary, nonFinite] = await stats.data();
     stats.dispose();
     if (nonFinite > 0) {
-      throw divergedWeightsError(p.entry.kernel.layerName, nonFinite, `the mask update of step ${step}`);
+      throw divergedWeightsError(p.entry.kernel.name, nonFinite, `the mask update of step ${step}`);
     }
     if (nonBinary !== 0 || !Number.isFinite(active)) {
       throw new MoonMaskError(
-        `the sparsifier returned a mask with values other than 0 and 1 for layer "${p.entry.kernel.layerName}": ` +
+        `the sparsifier returned a mask with values other than 0 and 1 for layer "${p.entry.kernel.name}": ` +
           `build masks with comparisons or the helpers topKMask / dropSmallestMagnitude / growLargestScores`,
       );
     }
@@ -216,7 +216,7 @@ export class MaskUpdater implements GradientTap {
       p.entry.active = active;
       this.events.emit('mask:update', {
         step,
-        layer: p.entry.kernel.layerName,
+        layer: p.entry.kernel.name,
         dropped,
         grown,
         density: active / p.entry.kernel.size,

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LayerPlanWarning, MaskWarningEvent, MoonEventBus } from '../../core/events';
 import { leafLayers } from '../../core/layers';
-import type { MaskableKernel } from '../../core/maskable-kernels';
+import { outputUnits, type MaskableKernel } from '../../core/maskable-kernels';
 import type { MaskSchedule } from '../../core/types';
 import { isMaskUpdateStep } from '../schedules/drop-fraction';
 
@@ -21,12 +21,12 @@ export function reportMaskWarning(events: MoonEventBus, warning: MaskWarningEven
  * output units (the kernel's last dimension): those units get no input weight and output only their bias.
  */
 export function fewWeightsWarning(kernels: readonly MaskableKernel[], counts: readonly number[]): LayerPlanWarning | undefined {
-  const starved = kernels.map((k, i) => ({ k, active: counts[i], units: k.shape[k.shape.length - 1] })).filter((l) => l.active < l.units);
+  const starved = kernels.map((k, i) => ({ k, active: counts[i], units: outputUnits(k) })).filter((l) => l.active < l.units);
   if (starved.length === 0) return undefined;
-  const list = starved.map((l) => `"${l.k.layerName}" (${l.active} for ${l.units} units)`).join(', ');
+  const list = starved.map((l) => `"${l.k.name}" (${l.active} for ${l.units} units)`).join(', ');
   return {
     kind: 'few-weights',
-    layers: starved.map((l) => l.k.layerName),
+    layers: starved.map((l) => l.k.name),
     message:
       `the masks leave ${list} fewer active weights than output units: some of their units get no input weight and ` +
       `output only their bias. Lower the sparsity, give the layer its own target (mask.layerSparsity), or keep it dense (mask.denseLayers)`,
@@ -42,7 +42,7 @@ export function noMaskUpdateWarning(kernels: readonly MaskableKernel[], schedule
   const suggestion = Math.max(1, Math.floor(totalSteps / 4));
   return {
     kind: 'no-mask-update',
-    layers: kernels.map((k) => k.layerName),
+    layers: kernels.map((k) => k.name),
     message:
       `${sparsifier} has no mask update in this run: ${totalSteps} steps, one update every ${schedule.interval} steps from step ` +
       `${schedule.startStep} to ${schedule.endStep}, so the masks stay as drawn (static sparse training). Lower mask.interval ` +
@@ -51,13 +51,14 @@ export function noMaskUpdateWarning(kernels: readonly MaskableKernel[], schedule
 }
 
 /**
- * The layers whose weights the kit cannot mask although they hold a trainable matrix (rank ≥ 2: Embedding, Conv1D,
- * LSTM, GRU, …): their class is not maskable, so they stay dense whatever the sparsity. Layers kept dense on
- * request (`mask.denseLayers`, `firstLayerDense`) are of a maskable class and are not listed.
+ * The layers holding a trainable matrix (a weight of rank ≥ 2) that is not a maskable weight: their class is
+ * neither built in nor registered (`registerMaskableLayer`), so they stay dense whatever the sparsity. Layers
+ * kept dense on request (`mask.denseLayers`, `firstLayerDense`, frozen layers) hold maskable weights and are not listed.
  */
-export function unmaskableLayers(model: tf.LayersModel, maskableClasses: readonly string[]): string[] {
+export function unmaskableLayers(model: tf.LayersModel, maskable: readonly MaskableKernel[]): string[] {
+  const known = new Set(maskable.map((k) => k.variable.name));
   return leafLayers(model)
-    .filter((layer) => !maskableClasses.includes(layer.getClassName()) && layer.trainableWeights.some((w) => w.shape.length >= 2))
+    .filter((layer) => layer.trainableWeights.some((w) => w.shape.length >= 2 && !known.has((w.read() as tf.Variable).name)))
     .map((layer) => layer.name);
 }
 
@@ -68,7 +69,7 @@ export function layersLeftDenseWarning(layers: readonly string[], modelDensity: 
     kind: 'layers-left-dense',
     layers,
     message:
-      `${layers.map((n) => `"${n}"`).join(', ')} cannot be masked (only Dense, Conv2D, DepthwiseConv2D and SeparableConv2D kernels are): ` +
+      `${layers.map((n) => `"${n}"`).join(', ')} hold weights the kit cannot mask (their class is not maskable: register it with registerMaskableLayer): ` +
       `they stay dense, so the model's density is ${modelDensity.toFixed(3)} while the masked kernels' is ${kernelDensity.toFixed(3)} ` +
       `(kit.modelDensity and kit.density)`,
   };

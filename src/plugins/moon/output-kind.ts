@@ -26,10 +26,15 @@ export function resolveOutputIndex(model: tf.LayersModel, output: string | numbe
   return index;
 }
 
-/** The layer that computes output `index` (inside a nested model, its last leaf layer). */
+/**
+ * The layer that computes output `index`: inside a nested model its last leaf layer, inside a TimeDistributed
+ * (any single-layer wrapper) the layer it wraps, whose activation is the output's.
+ */
 function outputLayer(model: tf.LayersModel, index: number): tf.layers.Layer {
   const source = model.outputs[index].sourceLayer as tf.layers.Layer & { layers?: tf.layers.Layer[] };
-  return Array.isArray(source.layers) ? (leafLayers(source).at(-1) ?? source) : source;
+  const last = Array.isArray(source.layers) ? (leafLayers(source).at(-1) ?? source) : source;
+  const wrapped = (last as unknown as { layer?: unknown }).layer;
+  return wrapped instanceof tf.layers.Layer ? wrapped : last;
 }
 
 /**

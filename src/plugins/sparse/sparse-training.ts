@@ -95,7 +95,8 @@ export class SparseTraining {
   }
 
   private denseEntries(): MaskEntry[] {
-    return this.masks.entries.filter((e) => e.kernel.className === 'Dense' && e.kernel.shape.length === 2);
+    // A wrapped Dense (TimeDistributed) is called by its wrapper step by step: it keeps the dense product.
+    return this.masks.entries.filter((e) => e.kernel.className === 'Dense' && e.kernel.shape.length === 2 && e.kernel.layer === e.kernel.outerLayer);
   }
 
   /** Whether `entry` runs sparse now: a layout, a backend with the kernels, the density, and no dense step. */
