@@ -64,6 +64,7 @@ export type { LearningRateScheduleCallback } from './callbacks/learning-rate-sch
 export type { SnapshotVoterCallback } from './callbacks/snapshot-voter';
 export type { NanGuardCallback } from './callbacks/nan-guard';
 export type { CheckpointCallback, CheckpointOptions } from './callbacks/checkpoint-callback';
+export type { CustomLoop, LoopStep } from './plugins/fit/custom-loop';
 
 // Reliability: the monitor, scores, metrics.
 export { ReliabilityMonitor, type ReliabilityMonitorOptions } from './callbacks/reliability-monitor';

@@ -12,6 +12,7 @@ import { scoreToken, type ScoreForms } from '../metrics/scores';
 import { saveKitCheckpoint, type CheckpointParts } from '../plugins/checkpoint/kit-checkpoint';
 import type { FitPhase } from '../plugins/fit/fit-phase';
 import type { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
+import { CustomLoop, type LoopStep } from '../plugins/fit/custom-loop';
 import { oneHotLabels, type LabelInput } from '../plugins/labels';
 import type { MaskUpdater } from '../plugins/masks/mask-updater';
 import type { MaskSet } from '../plugins/masks/mask-set';
@@ -91,6 +92,9 @@ export class MoonKit {
   readonly container: DependencyContainer;
   /** The epoch a fit continues at: 0 for a fresh kit, the checkpoint's for one created with `resumeFrom`. */
   readonly resumeEpoch: number;
+
+  /** The loop of {@link trainOnBatch} and {@link step}, made at the first of them. */
+  private ownLoop?: CustomLoop;
 
   /** @param parts what createMoon assembled */
   constructor(private readonly parts: KitParts) {
@@ -216,6 +220,51 @@ export class MoonKit {
     this.assertLive('kit.withCallbacks');
     const wrap = (c: tf.Callback | tf.CustomCallback | tf.CustomCallbackArgs) => (c instanceof tf.Callback || c instanceof tf.CustomCallback ? c : new tf.CustomCallback(c));
     return [...this.callbacks, ...extra.map(wrap)];
+  }
+
+  /**
+   * One step of a custom training loop: `model.trainOnBatch(x, y)` with everything the kit's callbacks do in `fit`
+   * (mask updates, MOON's tuner, voter and learning rate, the NaN guard). Epochs are counted from the kit's
+   * `stepsPerEpoch` on the optimizer's step counter: call it `epochs × stepsPerEpoch` times, as `fit` would. The
+   * model must be compiled with `kit.optimizer(…)` and `kit.loss`. For a loop with your own callbacks (a
+   * checkpoint, a monitor) use {@link loop}.
+   * @example for (const [xb, yb] of batches) await kit.trainOnBatch(xb, kit.labels(yb));
+   * @returns the step's loss
+   */
+  trainOnBatch(x: tf.Tensor | tf.Tensor[], y: tf.Tensor | tf.Tensor[]): Promise<number> {
+    this.assertLive('kit.trainOnBatch');
+    return this.defaultLoop().trainOnBatch(x, y);
+  }
+
+  /**
+   * One step of a loop that computes its own gradients (the `optimizer.minimize` pattern), inside the kit's
+   * callbacks: `run` takes exactly one step of the kit's optimizer (the model's, compiled with `kit.optimizer`) and
+   * returns its loss.
+   * @example
+   * const optimizer = model.optimizer; // kit.optimizer(…), through model.compile
+   * await kit.step(() => optimizer.minimize(() => tf.mean(kit.loss(yb, model.apply(xb, { training: true }) as tf.Tensor)), true), xb.shape[0]);
+   * @param size the batch size (for the callbacks' logs)
+   * @returns the step's loss
+   */
+  step(run: LoopStep, size: number): Promise<number> {
+    this.assertLive('kit.step');
+    return this.defaultLoop().step(run, size);
+  }
+
+  /**
+   * A custom loop running the kit's callbacks and then `extra` (a checkpoint callback, a monitor, plain-object
+   * callbacks) around each step, as `fit(…, { callbacks: kit.withCallbacks(...extra) })` would; its
+   * `trainOnBatch(x, y)` and `step(run, size)` work as the kit's.
+   */
+  loop(...extra: Array<tf.Callback | tf.CustomCallback | tf.CustomCallbackArgs>): CustomLoop {
+    this.assertLive('kit.loop');
+    const { epochs, stepsPerEpoch } = this.settings;
+    return new CustomLoop(this.model, this.withCallbacks(...extra), { epochs, stepsPerEpoch });
+  }
+
+  private defaultLoop(): CustomLoop {
+    this.ownLoop ??= this.loop();
+    return this.ownLoop;
   }
 
   /** A {@link ReliabilityMonitor} with this kit's numClasses, output kind, event bus and preset's ECE. */
