@@ -85,6 +85,7 @@ export { forwardEventsAsScalars } from './plugins/summaries/summary-series';
 export { addUnknownHead, padUnknownColumn } from './plugins/moon/unknown-head';
 export { LOSS_VARIANTS, type LossVariant } from './plugins/moon/unknown-aware-loss';
 export { exportSparse, loadSparse, sizeReport, type SizeReport, type LoadSparseOptions } from './plugins/export/sparse-export';
+export { fileSystem } from './plugins/export/file-handler';
 // Sparse inference: compiled WebAssembly SIMD kernels on cpu and wasm.
 export { SparseDense, type SparseDenseArgs } from './plugins/sparse/sparse-dense-layer';
 export { sparseDense, registerSparseKernels, sparseKernelsServe, SPARSE_DENSE_KERNELS, type CompressedColumns, type FusedActivation } from './plugins/sparse/sparse-dense-op';

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { MoonConfigError, MoonModelError } from '../../core/errors';
 import { nodeBuiltin, type NodeBuiltins } from '../../core/node-builtins';
 import { committedDirectory, ForeignFilesError, writeDirectoryAtomically } from '../atomic-directory';
@@ -32,7 +32,8 @@ export function fileHandler(url: string): tf.io.IOHandler {
   const dir = url.slice(PREFIX.length);
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      const weights = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : new ArrayBuffer(0);
+      // TF.js hands the weights as one buffer or as several (WeightData): join them, never drop them.
+      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const { weightData: _data, weightSpecs, ...rest } = artifacts;
       void _data;
       const modelJson = { ...rest, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs ?? [] }] };
@@ -48,6 +49,19 @@ export function fileHandler(url: string): tf.io.IOHandler {
       return loadFolder(url, committedDirectory(dir));
     },
   };
+}
+
+/**
+ * A `file://` IO handler for Node without tfjs-node (which cannot always be installed): `@tensorflow/tfjs` alone
+ * has none. `tf.loadLayersModel(fileSystem('file://model'))` reads any TF.js layers model folder (a `model.json`
+ * and its weight shards, as `model.save` and the Python converter write them), checking every file before it is
+ * read (paths stay inside the folder, sizes match the manifest); `model.save(fileSystem('file://out'))` writes
+ * `model.json` + `weights.bin` atomically and refuses a folder that holds other files. A plain path works too.
+ * @example const model = await tf.loadLayersModel(fileSystem('file://./pretrained'));
+ */
+export function fileSystem(path: string): tf.io.IOHandler {
+  if (typeof path !== 'string' || path.length === 0) throw new MoonConfigError('fileSystem expects a folder, e.g. fileSystem(\'file://./model\')');
+  return fileHandler(isFileUrl(path) ? path : `${PREFIX}${path}`);
 }
 
 /** Reads and checks a layers-model folder (see {@link fileHandler}). */

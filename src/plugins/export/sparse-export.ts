@@ -81,11 +81,11 @@ async function freeingOnFailure<T>(build: () => Promise<T>): Promise<T> {
 }
 
 /** The stored weight specs, checked (names, shapes, dtypes) and sized. */
-function storedSpecs(specs: unknown): { bytes: number }[] {
+function storedSpecs(specs: unknown, what: string, fix: string): { bytes: number }[] {
   try {
     return checkWeightsManifest([{ paths: [], weights: specs ?? [] }]);
   } catch (error) {
-    if (error instanceof UnsafeFileError) throw new MoonModelError(`the compact model's weight specs are malformed: ${error.message}; re-export it with exportSparse`);
+    if (error instanceof UnsafeFileError) throw new MoonModelError(`the ${what}'s weight specs are malformed: ${error.message}; ${fix}`);
     throw error;
   }
 }
@@ -94,16 +94,73 @@ function storedSpecs(specs: unknown): { bytes: number }[] {
  * The names (as saved) and shapes of the weights a topology builds, so that a compact description can be checked
  * before anything is allocated from it. Builds the model once (the size the topology itself declares) and frees it.
  */
-async function topologyWeights(topology: unknown): Promise<{ name: string; shape: number[] }[]> {
+async function topologyWeights(topology: unknown, what = 'compact model', hint = 'the file is damaged or was not written by exportSparse'): Promise<{ name: string; shape: number[] }[]> {
   let skeleton: tf.LayersModel;
   try {
     skeleton = await freeingOnFailure(() => tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON as never));
   } catch (error) {
-    throw new MoonModelError(`the compact model's topology cannot be built (${(error as Error).message}): the file is damaged or was not written by exportSparse`);
+    throw new MoonModelError(`the ${what}'s topology cannot be built (${(error as Error).message}): ${hint}`);
   }
   const weights = skeleton.weights.map((w) => ({ name: (w as unknown as { originalName: string }).originalName, shape: w.shape.slice() as number[] }));
   skeleton.dispose();
   return weights;
+}
+
+/** The weights of artifacts exportSparse wrote: the compact description checked against the topology, then decoded. */
+async function decodedWeights(artifacts: tf.io.ModelArtifacts, metadata: SparseMetadata): Promise<{ specs: WeightSpec[]; data: ArrayBuffer }> {
+  if (typeof metadata !== 'object' || metadata === null || !Number.isInteger(metadata.version) || metadata.version < 1) {
+    throw new MoonModelError('the compact model\'s tfjsMoonSparse metadata is malformed (no integer version): re-export it with exportSparse');
+  }
+  if (metadata.version > SPARSE_FORMAT_VERSION) {
+    throw new MoonConfigError(`the compact model is format ${metadata.version}, newer than this tfjs-moon reads (${SPARSE_FORMAT_VERSION}): upgrade tfjs-moon`);
+  }
+  const weightData = checkedWeightData(artifacts, 'compact model', 're-export it with exportSparse');
+  const described = checkEncodedWeights(metadata.weights, weightData.byteLength, await topologyWeights(artifacts.modelTopology));
+  return decodeWeights(described, weightData);
+}
+
+/**
+ * The weights of plain TF.js artifacts (`model.save`, the converter), as they are. Converting Dense layers to
+ * SparseDense reads float32 values: quantized or float16 weights load only with `kernels: 'dense'`.
+ */
+async function plainWeights(artifacts: tf.io.ModelArtifacts, kernels: KernelChoice): Promise<{ specs: WeightSpec[]; data: ArrayBuffer }> {
+  const data = checkedWeightData(artifacts, 'model', 're-save it');
+  const specs = (artifacts.weightSpecs ?? []) as (tf.io.WeightsManifestEntry & WeightSpec)[];
+  checkPlainSpecs(specs, await topologyWeights(artifacts.modelTopology, 'model', 'the file is damaged, or needs a custom layer you have not registered'));
+  const quantized = specs.find((s) => s.quantization !== undefined);
+  if (kernels !== 'dense' && quantized !== undefined) {
+    throw new MoonConfigError(
+      `loadSparse with kernels '${kernels}' reads float32 weights, and weight "${quantized.name}" is stored quantized (${quantized.quantization!.dtype}): ` +
+        "load it with kernels: 'dense'",
+    );
+  }
+  return { specs, data };
+}
+
+/** The saved layer weights must be the topology's, with its shapes (optimizer weights aside): checked before loading. */
+function checkPlainSpecs(specs: readonly (tf.io.WeightsManifestEntry & WeightSpec)[], expected: readonly { name: string; shape: number[] }[]): void {
+  const saved = new Map(specs.filter((s) => s.group !== 'optimizer').map((s) => [s.name, s.shape]));
+  const refuse = (problem: string): never => {
+    throw new MoonModelError(`the model's weights do not match its topology: ${problem}. Nothing was loaded; re-save it, or check where the file came from`);
+  };
+  for (const { name, shape } of expected) {
+    const stored = saved.get(name);
+    if (stored === undefined) refuse(`the topology has weight "${name}", the weights manifest does not`);
+    else if (stored.length !== shape.length || stored.some((d, i) => d !== shape[i])) refuse(`weight "${name}" is [${stored.join(', ')}] in the manifest, [${shape.join(', ')}] in the topology`);
+    saved.delete(name);
+  }
+  const extra = [...saved.keys()];
+  if (extra.length > 0) refuse(`the weights manifest has weight "${extra[0]}", which no layer of the topology holds`);
+}
+
+/** The artifacts' weight bytes, one buffer, of the size their specs describe. */
+function checkedWeightData(artifacts: tf.io.ModelArtifacts, what: string, fix: string): ArrayBuffer {
+  const weightData = joined(artifacts.weightData);
+  const stored = storedSpecs(artifacts.weightSpecs, what, fix);
+  if (stored[0].bytes !== weightData.byteLength) {
+    throw new MoonModelError(`the ${what}'s weight specs describe ${stored[0].bytes} bytes, its weight data holds ${weightData.byteLength}: the file is damaged`);
+  }
+  return weightData;
 }
 
 /** Options of {@link loadSparse}. */
@@ -118,8 +175,10 @@ export interface LoadSparseOptions {
 }
 
 /**
- * Loads what {@link exportSparse} saved: a `tf.LayersModel` with the original weights, whose sparse Dense layers
- * run as `SparseDense` layers if `options.kernels` asks for it (predictions equal to float32 rounding).
+ * Loads what {@link exportSparse} saved, or any plain TF.js layers model (`model.save`, the Python converter): a
+ * `tf.LayersModel` with the original weights, whose sparse Dense layers run as `SparseDense` layers if
+ * `options.kernels` asks for it (predictions equal to float32 rounding). `file://dir` works in Node without
+ * tfjs-node, and every file is checked before it is read.
  */
 export async function loadSparse(source: string | tf.io.IOHandler, options: LoadSparseOptions = {}): Promise<tf.LayersModel> {
   const kernels = requireOneOf('loadSparse options.kernels', options.kernels ?? 'dense', KERNEL_CHOICES);
@@ -127,34 +186,24 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
   if (handler.load === undefined) throw new MoonConfigError('the source handler cannot load (it has no load method)');
   const artifacts = await handler.load();
   const metadata = artifacts.userDefinedMetadata?.[SPARSE_METADATA_KEY] as unknown as SparseMetadata | undefined;
-  if (metadata === undefined) {
-    throw new MoonConfigError('these artifacts were not written by exportSparse (no tfjsMoonSparse metadata): load them with tf.loadLayersModel');
-  }
-  if (typeof metadata !== 'object' || metadata === null || !Number.isInteger(metadata.version) || metadata.version < 1) {
-    throw new MoonModelError('the compact model\'s tfjsMoonSparse metadata is malformed (no integer version): re-export it with exportSparse');
-  }
-  if (metadata.version > SPARSE_FORMAT_VERSION) {
-    throw new MoonConfigError(`the compact model is format ${metadata.version}, newer than this tfjs-moon reads (${SPARSE_FORMAT_VERSION}): upgrade tfjs-moon`);
-  }
-  const weightData = joined(artifacts.weightData);
-  const stored = storedSpecs(artifacts.weightSpecs);
-  if (stored[0].bytes !== weightData.byteLength) {
-    throw new MoonModelError(`the compact model's weight specs describe ${stored[0].bytes} bytes, its weight data holds ${weightData.byteLength}: the file is damaged`);
-  }
-  const described = checkEncodedWeights(metadata.weights, weightData.byteLength, await topologyWeights(artifacts.modelTopology));
-  const decoded = decodeWeights(described, weightData);
+  const weights = metadata === undefined ? await plainWeights(artifacts, kernels) : await decodedWeights(artifacts, metadata);
   const { [SPARSE_METADATA_KEY]: _dropped, ...otherMetadata } = artifacts.userDefinedMetadata ?? {};
   void _dropped;
-  let { specs, data } = decoded;
-  let modelTopology = artifacts.modelTopology;
+  let { specs, data } = weights;
+  let { modelTopology, trainingConfig } = artifacts;
   if (kernels !== 'dense') {
     modelTopology = JSON.parse(JSON.stringify(modelTopology)) as typeof modelTopology; // the topology is JSON; converted in a copy
-    const { weights } = convertDenseLayers(modelTopology, splitWeights(specs, data), kernels, tf.getBackend());
-    ({ specs, data } = joinWeights(weights));
+    // SparseDense layers are for inference: a saved optimizer's state (includeOptimizer) is left out.
+    const layerWeights = splitWeights(specs, data).filter((w) => (w as { group?: string }).group !== 'optimizer');
+    trainingConfig = undefined;
+    const { weights: converted } = convertDenseLayers(modelTopology, layerWeights, kernels, tf.getBackend());
+    ({ specs, data } = joinWeights(converted));
     await compileSparseKernels();
   }
   const model = await freeingOnFailure(() =>
-    tf.loadLayersModel(tf.io.fromMemory({ ...artifacts, modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data, userDefinedMetadata: otherMetadata })),
+    tf.loadLayersModel(
+      tf.io.fromMemory({ ...artifacts, modelTopology, trainingConfig, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: data, userDefinedMetadata: otherMetadata }),
+    ),
   );
   try {
     await checkSparseDenseLayers(model); // a SparseDense layer saved as such is refused here, before anything runs

@@ -3,15 +3,13 @@ import { MoonConfigError, MoonModelError } from '../../core/errors';
 import type { FitPhase } from '../fit/fit-phase';
 import { applyMask, type MaskSet } from '../masks/mask-set';
 import { getOptimizerLearningRate, probeOptimizerSlots, setOptimizerLearningRate } from './optimizer-slots';
+import { INNER_ITER, innerOptimizerFromConfig } from './saved-optimizer';
 
 /** A gradient or an optimizer weight with the name of its variable (tfjs-core's NamedTensor). */
 export interface NamedTensor {
   name: string;
   tensor: tf.Tensor;
 }
-
-/** Name under which {@link MaskedOptimizer.getWeights} returns the inner optimizer's step counter. */
-const INNER_ITER = 'inner/iter';
 
 /** What the wrapper needs from the mask updater: whether a step is an update step, and where its gradients go. */
 export interface GradientTap {
@@ -188,6 +186,14 @@ export class MaskedOptimizer extends tf.Optimizer {
   }
 
   /**
+   * Loading a model saved with `includeOptimizer` builds the inner optimizer, not a wrapper: a loaded model has no
+   * kit (see {@link innerOptimizerFromConfig}).
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(_cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return innerOptimizerFromConfig(config) as unknown as T;
+  }
+
+  /**
    * The wrapper's step counter (`iter`), the inner optimizer's own counter (`inner/iter`, which differs because
    * update steps skip the inner step, and which Adam's bias correction needs), then the inner optimizer's slots.
    */
@@ -216,3 +222,6 @@ export class MaskedOptimizer extends tf.Optimizer {
     super.dispose();
   }
 }
+
+// So that tf.loadLayersModel can read the training config of a model saved while compiled with a wrapper.
+tf.serialization.registerClass(MaskedOptimizer);
