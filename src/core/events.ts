@@ -16,10 +16,20 @@ export interface LayerMaskInfo {
 }
 
 /**
- * Payload of `mask:warning`, once, at creation: random masks (the default) were drawn on a model that is already
- * sparse (its kernels hold exact zeros) or was trained in this process (its optimizer has taken steps).
+ * Payload of `mask:warning`: at creation, random masks drawn on a model that is already sparse or trained
+ * ({@link InitialWeightsWarning}) or a plan that does less than asked ({@link LayerPlanWarning}); after the second
+ * epoch, a loss stalled at chance ({@link LossStallWarning}). Printed as one console line when nobody listens.
  */
-export type MaskWarningEvent = InitialWeightsWarning | LayerPlanWarning;
+export type MaskWarningEvent = InitialWeightsWarning | LayerPlanWarning | LossStallWarning;
+
+/** The first two epochs' losses sit at the chance level, ln(outputs), and do not move: the model is not learning. */
+export interface LossStallWarning {
+  readonly kind: 'loss-stalled';
+  /** What happens and what to try. */
+  readonly message: string;
+  /** The mean losses of epochs 1 and 2. */
+  readonly losses: readonly number[];
+}
 
 /** Random masks would overwrite what the model holds: its kernels already hold zeros, or it was trained. */
 export interface InitialWeightsWarning {
@@ -34,7 +44,7 @@ export interface InitialWeightsWarning {
  * The run does less than asked in some layers: `few-weights`, a layer keeps fewer active weights than it has
  * output units (some units then get no input weight); `no-mask-update`, a dynamic sparsifier (RigL, SET) has no
  * mask update in the run's plan, so every layer's mask stays as drawn; `layers-left-dense`, layers of a class the kit
- * cannot mask (Embedding, Conv1D, LSTM, …) hold trainable matrices that stay dense.
+ * does not know (a custom layer nobody registered with `registerMaskableLayer`) hold trainable matrices that stay dense.
  */
 export interface LayerPlanWarning {
   readonly kind: 'few-weights' | 'no-mask-update' | 'layers-left-dense';

@@ -15,6 +15,8 @@ import { applyKitCheckpoint, checkpointMasks, type LoadedCheckpoint } from '../p
 import { LEGACY_RUN } from '../plugins/checkpoint/checkpoint-files';
 import { FitPhase } from '../plugins/fit/fit-phase';
 import { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
+import { LossStallWatch } from '../plugins/fit/loss-stall';
+import { LossStallCallback } from '../callbacks/loss-stall-warning';
 import { MaskUpdater } from '../plugins/masks/mask-updater';
 import { checkInitialMasks } from '../plugins/masks/init-warning';
 import { fewWeightsWarning, layersLeftDenseWarning, noMaskUpdateWarning, reportMaskWarning, unmaskableLayers } from '../plugins/masks/mask-warnings';
@@ -153,6 +155,7 @@ function assembleKit(
   reportPlanWarnings(model, kernels, settings, { masks, maskable, finalCounts, schedule, changesMasks: updater.changesMasks }, events);
   const phase = new FitPhase();
   const lossWatch = new NonFiniteLossWatch();
+  const lossStall = new LossStallWatch(settings.numClasses === 1 ? 2 : settings.unknownAware ? settings.numClasses + 1 : settings.numClasses);
   const lossState = settings.tuner ? new UnknownAwareState(settings.tuner.ewmaMomentum, phase) : undefined;
   const alphaSchedule = settings.tuner && lossState ? new AlphaSchedule(lossState, settings.tuner) : undefined;
   const weightAverage = settings.voter ? new WeightAverage(masks, settings.voter.firstEpoch) : undefined;
@@ -168,6 +171,7 @@ function assembleKit(
   if (alphaSchedule) callbacks.push(new AutoTunerCallback(alphaSchedule, events));
   if (settings.lr) callbacks.push(new LearningRateScheduleCallback(new LearningRateDriver(settings.lr), events));
   if (weightAverage && settings.voter) callbacks.push(new SnapshotVoterCallback(settings.voter, weightAverage, events));
+  callbacks.push(new LossStallCallback(lossStall, settings.stepsPerEpoch, events));
 
   // A fresh run gets an id of its own (not from the seeded source: it must not shift the random stream).
   const run = resume ? (resume.manifest.run ?? LEGACY_RUN) : `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -175,7 +179,7 @@ function assembleKit(
   if (resume) phase.holdOptimizerState(applyKitCheckpoint(resume, checkpointParts), resume.nextEpoch);
   const k = settings.numClasses;
   return new MoonKit({
-    id, model, settings, output, container, events, masks, updater, phase, lossWatch, lossState, alphaSchedule, weightAverage, weightDrop,
+    id, model, settings, output, container, events, masks, updater, phase, lossWatch, lossStall, lossState, alphaSchedule, weightAverage, weightDrop,
     sparseTraining, callbacks, checkpointParts,
     loss: lossState ? unknownAwareLoss(k, output.kind, lossState, settings.lossVariant) : crossEntropyLoss(output.kind, k === 1),
     resumeEpoch: resume?.nextEpoch ?? 0,

@@ -12,6 +12,7 @@ import { scoreToken, type ScoreForms } from '../metrics/scores';
 import { saveKitCheckpoint, type CheckpointParts } from '../plugins/checkpoint/kit-checkpoint';
 import type { FitPhase } from '../plugins/fit/fit-phase';
 import type { NonFiniteLossWatch } from '../plugins/fit/loss-watch';
+import type { LossStallWatch } from '../plugins/fit/loss-stall';
 import { CustomLoop, type LoopStep } from '../plugins/fit/custom-loop';
 import { oneHotLabels, type LabelInput } from '../plugins/labels';
 import type { MaskUpdater } from '../plugins/masks/mask-updater';
@@ -43,6 +44,7 @@ export interface KitParts {
   readonly updater: MaskUpdater;
   readonly phase: FitPhase;
   readonly lossWatch: NonFiniteLossWatch;
+  readonly lossStall: LossStallWatch;
   readonly lossState?: UnknownAwareState;
   readonly alphaSchedule?: AlphaSchedule;
   readonly weightAverage?: WeightAverage;
@@ -84,7 +86,7 @@ export class MoonKit {
   readonly output: number;
   /** The kit's typed event bus. */
   readonly events: MoonEventBus;
-  /** `tf.Callback` instances for `fit`: NaN guard, mask updater, then (as configured) auto-tuner, learning rate, voter. */
+  /** `tf.Callback` instances for `fit`: NaN guard, mask updater, then (as configured) auto-tuner, learning rate, voter; the loss-stall watch. */
   readonly callbacks: readonly tf.Callback[];
   /** The loss for `model.compile`: unknown-aware for an unknown-aware kit, cross-entropy otherwise. */
   readonly loss: MoonLoss;
@@ -326,6 +328,7 @@ export class MoonKit {
     p.alphaSchedule?.dispose();
     p.weightAverage?.dispose();
     p.lossWatch.dispose();
+    p.lossStall.dispose();
     p.phase.dispose();
   }
 }
