@@ -5,13 +5,16 @@ import { ownedVariable } from '../owned-variable';
 /** How close to the chance-level loss the first epoch's first and last batch must be, and how little apart. */
 const NEAR_CHANCE = 0.02;
 const STILL = 0.005;
+/** A first epoch shorter than this is no evidence: a healthy net may take a few dozen steps to leave chance. */
+const MIN_STEPS = 20;
 
 /**
  * Watches the first epoch of a run for a loss that sits at the chance level and does not move: a sparse net whose
  * signal vanishes at initialisation stays there (issue #22's CNN at 90% without the sparse fan-in init, at 0.100
  * accuracy for 6 epochs). The chance level is ln(outputs), the cross-entropy of a uniform prediction, whatever the
  * labels. It compares the first and the last batch of the first epoch, so MOON's loss is still plain cross-entropy
- * (α is 0 during the warm-up). It keeps both losses on the device (no per-batch read), owns them, and warns once.
+ * (α is 0 during the warm-up), and says nothing about a first epoch under 20 steps. It keeps both losses on the
+ * device (no per-batch read), owns them, and warns once.
  */
 export class LossStallWatch {
   private readonly first = ownedVariable(() => tf.scalar(Number.NaN)) as tf.Variable<tf.Rank.R0>;
@@ -45,7 +48,7 @@ export class LossStallWatch {
   async verdict(): Promise<LossStallWarning | undefined> {
     if (this.done) return undefined;
     this.done = true;
-    if (this.steps < 2) return undefined; // one batch cannot show a trend
+    if (this.steps < MIN_STEPS) return undefined;
     const [first, last] = this.hostLosses.length === 2 ? this.hostLosses : await this.readDeviceLosses();
     const chance = Math.log(this.outputs);
     const nearChance = (l: number) => Math.abs(l - chance) <= NEAR_CHANCE * chance;
