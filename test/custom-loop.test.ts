@@ -21,6 +21,13 @@ const withFit: Loop = async (kit, xs, labels) => {
   await kit.model.fit(xs, labels, { epochs: EPOCHS, batchSize: BATCH, shuffle: false, verbose: 0, callbacks: [...kit.callbacks] });
 };
 
+const withFitDataset: Loop = async (kit, xs, labels) => {
+  const rows = [tf.unstack(xs), tf.unstack(labels)];
+  const dataset = tf.data.zip({ xs: tf.data.array(rows[0]), ys: tf.data.array(rows[1]) }).batch(BATCH);
+  await kit.model.fitDataset(dataset, { epochs: EPOCHS, verbose: 0, callbacks: [...kit.callbacks] });
+  tf.dispose(rows.flat());
+};
+
 /** The batches fit takes with shuffle: false. */
 function* batches(xs: tf.Tensor2D, labels: tf.Tensor2D): Generator<[tf.Tensor2D, tf.Tensor2D]> {
   for (let epoch = 0; epoch < EPOCHS; epoch++) {
@@ -91,6 +98,14 @@ describe('custom loops run everything the kit does in fit (#22 row 7)', () => {
     expect(loop.masks).toEqual(fit.masks);
     expect(loop.weights).toEqual(fit.weights);
     expect(loop.numTensors).toEqual(fit.numTensors); // no tensor more than fit leaves
+  });
+
+  it('fitDataset over the same batches gives the same masks, events and voted weights as fit, bit for bit', async () => {
+    const loop = await run(withFitDataset);
+    expect(loop.events).toEqual(fit.events);
+    expect(loop.masks).toEqual(fit.masks);
+    expect(loop.weights).toEqual(fit.weights);
+    expect(loop.numTensors).toEqual(fit.numTensors);
   });
 
   it('kit.step around optimizer.minimize gives the same masks and events, and the weights to float32 rounding', async () => {
