@@ -92,3 +92,7 @@ export { sparseDense, registerSparseKernels, sparseKernelsServe, SPARSE_DENSE_KE
 export { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './plugins/sparse/sparse-conversion';
 export { compileSparseKernels } from './plugins/sparse/kernel-module';
 export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
+export { DETECTORS, fitDetector, loadDetector, registerDetector } from './kit/detectors';
+export { Detector, type DetectorJSON, type DetectorOptions, type DetectorPrediction } from './plugins/detectors/detector';
+export type { FitDetectorOptions } from './plugins/detectors/fit-detector';
+export type { DetectorMethod, DetectorBatch, DetectorHead, DetectorFitData, DetectorState } from './metrics/detectors/detector-method';
