@@ -23,17 +23,17 @@ export class LossStallCallback extends tf.Callback {
   }
 
   override async onBatchEnd(_batch: number, logs?: tf.Logs): Promise<void> {
-    if (this.watch.wants(this.epochOf(1))) this.watch.record(logs?.loss);
+    if (this.watch.wants(this.epochOfLastStep())) this.watch.record(logs?.loss);
   }
 
   override async onEpochEnd(): Promise<void> {
-    if (!this.watch.wants(this.epochOf(1))) return;
+    if (!this.watch.wants(this.epochOfLastStep())) return;
     const warning = await this.watch.verdict();
     if (warning) reportMaskWarning(this.events, warning);
   }
 
-  /** The epoch of the step just taken (`back` = 1: the last completed step). */
-  private epochOf(back: number): number {
-    return epochOfStep(Math.max(0, (this.model.optimizer?.iterations ?? 0) - back), this.stepsPerEpoch);
+  /** The plan's epoch of the optimizer step just taken. */
+  private epochOfLastStep(): number {
+    return epochOfStep(Math.max(0, (this.model.optimizer?.iterations ?? 0) - 1), this.stepsPerEpoch);
   }
 }

@@ -9,9 +9,11 @@ function checkPercentile(method: string, p: number): void {
   if (!(typeof p === 'number' && p >= 0 && p < 100)) throw new MoonConfigError(`${method}: percentile must be a number in [0, 100), got ${p}`);
 }
 
-/** How many entries ASH and SCALE keep of n: n − round(n · p / 100) (at least one). */
-function keptCount(n: number, p: number): number {
-  return Math.max(1, n - Math.round((n * p) / 100));
+/** The k = n − round(n · p / 100) largest entries of each row (at least one), as ASH and SCALE keep them. */
+function largestEntries(z: tf.Tensor2D, p: number): { k: number; values: tf.Tensor2D } {
+  const n = z.shape[1];
+  const k = Math.max(1, n - Math.round((n * p) / 100));
+  return { k, values: tf.topk(z, k).values as tf.Tensor2D };
 }
 
 /**
@@ -35,8 +37,8 @@ export const ash: DetectorMethod<Percentile> = {
   fit: async () => ({}),
   score: (batch, _state, head, { percentile: p }) => {
     const z = batch.features;
-    const k = keptCount(z.shape[1], p);
-    const kth = tf.topk(z, k).values.slice([0, k - 1], [-1, 1]);
+    const { k, values } = largestEntries(z, p);
+    const kth = values.slice([0, k - 1], [-1, 1]);
     const fill = tf.div(tf.sum(z, 1, true), k);
     // Ties at the k-th value keep every tied entry; OpenOOD's topk keeps exactly k (ties are measure-zero in floats).
     const shaped = tf.where(tf.greaterEqual(z, kth), tf.mul(tf.onesLike(z), fill), tf.zerosLike(z)) as tf.Tensor2D;
@@ -51,8 +53,7 @@ export const scale: DetectorMethod<Percentile> = {
   fit: async () => ({}),
   score: (batch, _state, head, { percentile: p }) => {
     const z = batch.features;
-    const k = keptCount(z.shape[1], p);
-    const ratio = tf.div(tf.sum(z, 1, true), tf.sum(tf.topk(z, k).values, 1, true));
+    const ratio = tf.div(tf.sum(z, 1, true), tf.sum(largestEntries(z, p).values, 1, true));
     return energyOf(headLogits(tf.mul(z, tf.exp(ratio)) as tf.Tensor2D, head));
   },
 };

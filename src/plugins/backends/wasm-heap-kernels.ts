@@ -36,6 +36,10 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, attrs, backend }) => {
   if (x.dtype !== 'float32' || segmentIds.dtype !== 'int32') {
     throw new MoonConfigError(`UnsortedSegmentSum on wasm takes float32 values and int32 ids, got ${x.dtype} and ${segmentIds.dtype}`);
   }
+  // Checked before any heap view is read: ids for rows x does not have would read past x's buffer.
+  if (segmentIds.shape.some((d, i) => d !== x.shape[i])) {
+    throw new MoonConfigError(`UnsortedSegmentSum on wasm: segment ids of shape [${segmentIds.shape}] do not match the leading dimensions of x [${x.shape}]`);
+  }
   const rows = segmentIds.shape.reduce((p, d) => p * d, 1);
   const inner = x.shape.slice(segmentIds.shape.length);
   const width = inner.reduce((p, d) => p * d, 1);

@@ -107,6 +107,7 @@ export async function forEachFeatureBatch<T extends tf.TensorContainer>(
       features.dispose();
     }
   } finally {
+    tf.dispose(captured); // inputs kept by a forward pass that threw
     if (ownCall) layer.call = ownCall;
     else delete (layer as { call?: unknown }).call;
   }

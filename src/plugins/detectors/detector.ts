@@ -91,6 +91,7 @@ export class Detector {
       const scores = this.method.score(batch, this.state, this.head.known, this.options);
       return withClasses ? tf.concat([scores, tf.cast(tf.argMax(batch.logits, 1), 'float32')]) : scores;
     });
+    const sizes = parts.map((part) => part.shape[0] / 2); // with classes: each part is [scores, classes]
     const joined = parts.length === 0 ? tf.zeros([0]) : tf.concat(parts);
     tf.dispose(parts);
     const values = (await joined.data()) as Float32Array;
@@ -99,8 +100,7 @@ export class Detector {
     const scores: number[] = [];
     const classes: number[] = [];
     let offset = 0;
-    for (const part of parts) {
-      const n = part.shape[0] / 2;
+    for (const n of sizes) {
       scores.push(...values.subarray(offset, offset + n));
       classes.push(...values.subarray(offset + n, offset + 2 * n));
       offset += 2 * n;
