@@ -73,7 +73,7 @@ export {
   unknownScore, unknownScoreAsync, probabilitiesFrom, registerScore, scoreByName, scoreByNameAsync, scoreToken,
   type ScoreOptions, type ScoreName, type BuiltinScoreName, type Score, type AsyncScore, type ScoreForms, type ScoreContainer,
 } from './metrics/scores';
-export { auroc, aupr, fprAtTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass, type RocPoints, type FprOptions } from './metrics/ood-metrics';
+export { auroc, aupr, fprAtTpr, oodAcceptedAtIdTpr, idRejectedAtOodTpr, oodMetrics, rocCurve, prCurve, type RocCurve, type PrCurve, type OodMetrics, type PositiveClass, type RocPoints, type FprOptions } from './metrics/ood-metrics';
 export { expectedCalibrationError, expectedCalibrationErrorAsync, accuracy, accuracyAsync, type EceOptions, type ConfidenceInput, type ProbabilityInput } from './metrics/calibration';
 export { sparsityReport, sparsityReportAsync, type SparsityReport, type LayerSparsity, type MaskedModel, type SparsityReportOptions } from './metrics/sparsity-report';
 
@@ -92,7 +92,8 @@ export { sparseDense, registerSparseKernels, sparseKernelsServe, SPARSE_DENSE_KE
 export { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './plugins/sparse/sparse-conversion';
 export { compileSparseKernels } from './plugins/sparse/kernel-module';
 export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
-export { DETECTORS, fitDetector, loadDetector, registerDetector } from './kit/detectors';
+export { DETECTORS, fitDetector, loadDetector, registerDetector, tuneDetector } from './kit/detectors';
+export { gridSettings, type DetectorGrid, type DetectorTrial, type DetectorTuning, type TuneDetectorOptions } from './plugins/detectors/tune-detector';
 export { Detector, type DetectorJSON, type DetectorOptions, type DetectorPrediction } from './plugins/detectors/detector';
 export type { FitDetectorOptions } from './plugins/detectors/fit-detector';
 export type { DetectorMethod, DetectorBatch, DetectorHead, DetectorFitData, DetectorState } from './metrics/detectors/detector-method';

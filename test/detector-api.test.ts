@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
 import { container } from 'tsyringe';
-import { auroc, createMoon, DETECTORS, fitDetector, loadDetector, MoonConfigError, registerDetector, type MoonKit } from '../src';
+import { auroc, createMoon, DETECTORS, ReliabilityMonitor, fitDetector, gridSettings, loadDetector, MoonConfigError, registerDetector, tuneDetector, type MoonKit } from '../src';
 import { BUILTIN_DETECTORS } from '../src/metrics/detectors/builtin-detectors';
 import { mnistSubset } from './helpers/data';
 import { buildMlp } from './helpers/models';
@@ -51,7 +51,7 @@ describe(`the detector API on a trained MOON model (${process.env.TFJS_TEST_BACK
     });
   }
 
-  it.each(['msp', 'energy', 'knn', 'mahalanobis', 'vim', 'fdbd', 'react', 'knownMass'])('%s: scores, calibration, decision and JSON round trip', async (name) => {
+  it.each(['msp', 'temperature', 'gen', 'energy', 'knn', 'mahalanobis', 'vim', 'fdbd', 'react', 'knownMass'])('%s: scores, calibration, decision and JSON round trip', async (name) => {
     const before = tf.memory().numTensors;
     const detector = await fitDetector(name, { model, x: xTrain, labels: idsTrain, kit, batchSize: 64, ...(name === 'knn' ? { k: 10 } : {}) });
     const held = await detector.score(xHeld);
@@ -82,6 +82,67 @@ describe(`the detector API on a trained MOON model (${process.env.TFJS_TEST_BACK
     expect(auroc(await detector.score(xHeld), await detector.score(xOod))).toBeGreaterThan(0.65);
     expect(await unknownShare(xOod)).toBeGreaterThan(await unknownShare(xHeld));
     detector.dispose();
+  });
+
+  it('tuneDetector fits every setting of the grid, keeps the best AUROC on (idVal, oodVal), and frees the rest', async () => {
+    const before = tf.memory().numTensors;
+    const idVal = xHeld.slice(0, 30);
+    const oodVal = xOod.slice(0, 30);
+    // k = 500 is more than the 180 training digits: that setting is skipped, not fatal.
+    const tuning = await tuneDetector('knn', { model, x: xTrain, kit, idVal, oodVal, grid: { k: [1, 5, 20, 500] } });
+    expect(tuning.trials.map((t) => t.options.k)).toEqual([1, 5, 20]);
+    for (const trial of tuning.trials) {
+      const single = await fitDetector('knn', { model, x: xTrain, kit, k: trial.options.k as number });
+      expect(trial.auroc).toBeCloseTo(auroc(await single.score(idVal), await single.score(oodVal)), 9);
+      single.dispose();
+    }
+    const best = Math.max(...tuning.trials.map((t) => t.auroc));
+    expect(tuning.auroc).toBe(best);
+    expect(tuning.options.k).toBe(tuning.trials.find((t) => t.auroc === best)!.options.k);
+    expect(tuning.detector.options.k).toBe(tuning.options.k);
+    expect(auroc(await tuning.detector.score(idVal), await tuning.detector.score(oodVal))).toBeCloseTo(best, 9);
+    tuning.detector.dispose();
+    tf.dispose([idVal, oodVal]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('tuneDetector uses OpenOOD\'s grid by default and says what is wrong with a bad one', async () => {
+    expect(gridSettings({ gamma: [0.1, 1], m: [10, 50] })).toEqual([{ gamma: 0.1, m: 10 }, { gamma: 0.1, m: 50 }, { gamma: 1, m: 10 }, { gamma: 1, m: 50 }]);
+    const tuning = await tuneDetector('react', { model, x: xTrain, kit, idVal: xHeld, oodVal: xOod });
+    expect(tuning.trials.map((t) => t.options.percentile)).toEqual([85, 90, 95, 99]);
+    tuning.detector.dispose();
+    await expect(tuneDetector('knn', { model, x: xTrain, kit, idVal: xHeld, oodVal: xOod, grid: { K: [5] } })).rejects.toThrow(/the grid names K, which the detector does not take; its options are k, bankSize, seed/);
+    await expect(tuneDetector('knn', { model, x: xTrain, kit, idVal: xHeld, oodVal: xOod, grid: { k: [] } })).rejects.toThrow(/grid.k must be a non-empty array/);
+    await expect(tuneDetector('knn', { model, x: xTrain, kit, idVal: xHeld, oodVal: xOod, grid: { k: [999] } })).rejects.toThrow(/no setting of the grid fits this data \(knn: k = 999 is larger than the \d+ samples/);
+    await expect(tuneDetector('knn', { model, x: xTrain, kit, idVal: xHeld } as never)).rejects.toThrow(/needs \{ oodVal \}/);
+    // vim's default grid (256, 1000) is wider than these 16 features: the error says so.
+    await expect(tuneDetector('vim', { model, x: xTrain, kit, idVal: xHeld, oodVal: xOod })).rejects.toThrow(/no setting of the grid fits this data \(vim: dimensions must be an integer in \[1, 15\]/);
+  });
+
+  it('ReliabilityMonitor takes a fitted detector, or a function that fits one at each evaluation', async () => {
+    const before = tf.memory().numTensors;
+    const heldIds = tf.tidy(() => tf.argMax((model.predict(xHeld) as tf.Tensor2D).slice([0, 0], [-1, 6]), 1)); // labels only feed accuracy
+    const detector = await fitDetector('knn', { model, x: xTrain, kit, k: 10 });
+    const expected = auroc(await detector.score(xHeld), await detector.score(xOod));
+    const fitted = new ReliabilityMonitor({ id: { x: xHeld, y: heldIds }, ood: { digits: xOod }, numClasses: 6, detector, accuracyOver: 'K' });
+    fitted.setModel(model);
+    const event = await fitted.evaluate();
+    expect(event.ood.digits.auroc).toBeCloseTo(expected, 9);
+    expect(event.accuracy).toBe(1); // still from the model's outputs: the labels are its own argmax over the K known classes
+    let calls = 0;
+    const refitting = new ReliabilityMonitor({
+      id: { x: xHeld, y: heldIds }, ood: { digits: xOod }, numClasses: 6,
+      detector: async (m) => { calls++; return fitDetector('knn', { model: m, x: xTrain, kit, k: 10 }); },
+    });
+    refitting.setModel(model);
+    expect((await refitting.evaluate()).ood.digits.auroc).toBeCloseTo(expected, 9);
+    await refitting.evaluate();
+    expect(calls).toBe(2);
+    detector.dispose();
+    heldIds.dispose();
+    expect(tf.memory().numTensors).toBe(before); // the function's detectors are disposed after each evaluation
+    expect(() => new ReliabilityMonitor({ id: { x: xHeld, y: [0] }, ood: { digits: xOod }, numClasses: 6, detector: 'knn' as never })).toThrow(/detector must be a fitted Detector or a function/);
+    expect(() => new ReliabilityMonitor({ id: { x: xHeld, y: heldIds }, ood: { digits: xOod }, numClasses: 6, score: 'energy', detector })).toThrow(/give score or detector, not both/);
   });
 
   it('misuse gets typed errors that say what to do', async () => {

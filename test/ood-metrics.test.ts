@@ -1,4 +1,4 @@
-import { aupr, auroc, fprAtTpr, MoonMetricError, oodMetrics } from '../src';
+import { aupr, auroc, fprAtTpr, idRejectedAtOodTpr, MoonMetricError, oodAcceptedAtIdTpr, oodMetrics } from '../src';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const refs = require('./fixtures/metric-refs.json') as {
   provenance: string;
@@ -30,6 +30,17 @@ describe('OOD metrics on hand-worked cases (1e-9)', () => {
     expect(fprAtTpr(id, ood, 0.75)).toBeCloseTo(1 / 3, 9); // TPR exactly 0.75 at threshold 2
     expect(fprAtTpr(id, ood, 0.95, { positive: 'ood' })).toBeCloseTo(3 / 4, 9);
     expect(fprAtTpr(id, ood, 1)).toBeCloseTo(2 / 3, 9);
+  });
+
+  it('the two FPR@95 conventions by name: ours (OOD accepted) and OpenOOD\'s (ID rejected)', () => {
+    // Ours: keep ≥ 95% of ID → threshold 1 → 2 of 3 OOD accepted.
+    expect(oodAcceptedAtIdTpr(id, ood)).toBeCloseTo(2 / 3, 9);
+    // OpenOOD's: catch ≥ 95% of OOD (−score thresholds 0, −1, −2, …): all 3 only at score ≤ 2 → 3 of 4 ID rejected.
+    expect(idRejectedAtOodTpr(id, ood)).toBeCloseTo(3 / 4, 9);
+    // At 60% OOD caught (2 of 3: scores ≤ 1), ID rejected is the one ID at 1: ¼.
+    expect(idRejectedAtOodTpr(id, ood, 0.6)).toBeCloseTo(1 / 4, 9);
+    expect(oodMetrics(id, ood).fpr95).toBe(oodAcceptedAtIdTpr(id, ood));
+    expect(() => idRejectedAtOodTpr(id, ood, 0)).toThrow(MoonMetricError);
   });
 
   it('perfect separation, reversed separation, and all ties', () => {

@@ -6,6 +6,7 @@ import { CliError } from './cli-error';
 import { acquireBenchLock, checkWritableDir } from './out-dir';
 import { BENCH_PID_VARIABLE } from './parent-watch';
 import { readResults, RESULTS_FILE } from './results-file';
+import { detectorNames } from './detector-evaluation';
 import { isVariantName, RUN_CONFIG_KEYS, RUN_DEFAULTS, type RunConfig } from './run-config';
 import { normalizeConfig, runId } from './run-id';
 import type { RunResult } from './train';
@@ -34,6 +35,10 @@ export function expandBench(config: BenchConfig): RunConfig[] {
   for (const c of all) {
     if (c.variant !== undefined && (typeof c.variant !== 'string' || !isVariantName(c.variant))) {
       throw new CliError(`the bench config's variant ${JSON.stringify(c.variant)} is not a name: use letters, digits and . _ = + - (it names the run's folder)`, 2);
+    }
+    if (c.detectors !== undefined) {
+      if (typeof c.detectors !== 'string') throw new CliError(`the bench config's detectors must be 'all' or names separated by commas ("knn,vim"), got ${JSON.stringify(c.detectors)}`, 2);
+      detectorNames(c.detectors, true); // an unknown name fails before any training
     }
   }
   const seen = new Set<string>();

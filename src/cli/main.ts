@@ -11,6 +11,7 @@ import { CliError } from './cli-error';
 import { MODEL_NAMES, type ModelName } from './models';
 import { requireOptional } from './optional';
 import { checkModelFolder, checkWritableDir } from './out-dir';
+import { detectorNames } from './detector-evaluation';
 import { isVariantName } from './run-config';
 import { reportCommand } from './report';
 import { HEADS, METHODS, OPTIMIZERS, RUN_DEFAULTS, SHUFFLE_MODES, type HeadKind, type Method, type OptimizerName, type RunConfig, type ShuffleMode } from './train';
@@ -86,6 +87,7 @@ interface TrainOptions {
   dataDir?: string;
   kit?: RunConfig['kit'];
   variant?: string;
+  detectors?: string;
   backend: BackendChoice;
   out: string;
   quiet?: boolean;
@@ -127,6 +129,7 @@ export function buildProgram(): Commander.Command {
     .option('--save-model <dir>', 'save the trained model there (compact sparse format; load it with loadSparse or --from-model)')
     .option('--kit <json>', 'extra createMoon options, e.g. \'{"tuner":{"alphaFinal":0.1},"voter":false}\'', kitJson)
     .option('--variant <name>', 'a name for a run with --kit options (part of its id)')
+    .option('--detectors <list>', `post-hoc OOD detectors to measure after training: all, or names separated by commas (e.g. knn,vim)`)
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--out <dir>', 'output directory', 'runs/train')
     .option('--quiet', 'no progress and no table (for bench)')
@@ -135,6 +138,7 @@ export function buildProgram(): Commander.Command {
       if (o.variant !== undefined && !isVariantName(o.variant)) {
         throw new CliError(`--variant ${JSON.stringify(o.variant)} is not a name: use letters, digits and . _ = + - (it is part of the run's id)`, 2);
       }
+      if (o.detectors !== undefined) detectorNames(o.detectors, o.moon === 'on'); // an unknown name fails before training
       // Found now, not after training: where the results and the model go must be writable.
       checkWritableDir(o.out, '--out');
       if (o.saveModel !== undefined) checkModelFolder(o.saveModel);
@@ -142,7 +146,7 @@ export function buildProgram(): Commander.Command {
         dataset: o.dataset, model: o.model, method: o.method, sparsity: o.method === 'dense' ? 0 : o.sparsity, moon: o.moon === 'on',
         epochs: o.epochs, seed: o.seed, batchSize: o.batchSize, learningRate: o.lr, preset: o.preset,
         optimizer: o.optimizer, weightDecay: o.weightDecay, shuffle: o.shuffle, lossVariant: o.loss, kernels: o.kernels, head: o.head,
-        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: withPrune(o.kit, o.prune), variant: o.variant,
+        trainLimit: o.trainLimit, testLimit: o.testLimit, dataDir: o.dataDir, kit: withPrune(o.kit, o.prune), variant: o.variant, detectors: o.detectors,
         fromModel: o.fromModel, saveModel: o.saveModel,
       };
       await trainCommand(config, o.backend, o.out, o.quiet);

@@ -4,6 +4,7 @@ import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
 import { rocCurve } from 'tfjs-moon';
 import { CliError } from './cli-error';
+import { detectorTables, moonBestTable, sparsityEffectTable } from './detector-report';
 import { requireOptional } from './optional';
 import { readResults, RESULTS_FILE } from './results-file';
 import type { RunConfig } from './run-config';
@@ -77,7 +78,7 @@ const label = (r: RunResult) =>
   extraTags(r.config).map((t) => ` ${t}`).join('');
 
 /** A Markdown table: the header row, its rule, then the rows. */
-function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [header, header.map(() => '---'), ...rows].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
@@ -123,7 +124,7 @@ export function pairedInterval(differences: readonly number[]): { mean: number; 
 }
 
 /** A paired difference in points: "mean [low, high]", marked ✱ when the 95% interval excludes 0. */
-function intervalText(differences: readonly number[]): string {
+export function intervalText(differences: readonly number[]): string {
   const points = differences.map((d) => 100 * d);
   const ci = pairedInterval(points);
   if (points.some((p) => !Number.isFinite(p))) return '–'; // a run lacks this metric (e.g. an OOD set it did not score)
@@ -342,6 +343,18 @@ export async function reportCommand(dir: string, quiet = false): Promise<{ markd
     '## The same against the base run scored by energy (linear heads only: real logits)',
     '',
     knownMassEffectTable(results, 'energy'),
+    '',
+    '## Post-hoc OOD detectors (fitted on the training split, measured on half the ID test set; --detectors)',
+    '',
+    detectorTables(results),
+    '',
+    '### Does sparsity help or hurt each detector? (AUROC, sparse − dense, paired by seed)',
+    '',
+    sparsityEffectTable(results),
+    '',
+    '### MOON + its best detector against dense + its best detector',
+    '',
+    moonBestTable(results),
     '',
     '## Figures',
     '',

@@ -57,6 +57,12 @@ export interface RunConfig {
   saveModel?: string;
   /** A name for a run with `kit` options, part of its id (e.g. `alpha0.1`). */
   variant?: string;
+  /**
+   * Post-hoc OOD detectors to score the trained model with: 'all', or `fitDetector` names separated by commas
+   * ('knn,vim'). Each is fitted on the training split, calibrated at 95% TPR on half of the ID test set and measured
+   * on the other half.
+   */
+  detectors?: string;
 }
 
 /** Defaults of a run, for the command line and bench configs. */
@@ -70,7 +76,7 @@ export const RUN_DEFAULTS = {
 /** Every field a run config (and so a bench config's `defaults` and `runs` entries) may name. */
 export const RUN_CONFIG_KEYS: readonly (keyof RunConfig)[] = [
   'dataset', 'model', 'method', 'sparsity', 'moon', 'epochs', 'seed', 'batchSize', 'learningRate', 'optimizer', 'weightDecay', 'shuffle',
-  'lossVariant', 'kernels', 'head', 'preset', 'trainLimit', 'testLimit', 'dataDir', 'kit', 'fromModel', 'saveModel', 'variant',
+  'lossVariant', 'kernels', 'head', 'preset', 'trainLimit', 'testLimit', 'dataDir', 'kit', 'fromModel', 'saveModel', 'variant', 'detectors',
 ];
 
 /** A variant name: part of a run's id and so of its folder name, hence letters, digits and . _ = + - only. */

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import type * as CliProgress from 'cli-progress';
 import { useBackend, type BackendChoice } from './backend';
+import { detectorTables } from './detector-report';
 import { summaryTables } from './report';
 import { requireOptional } from './optional';
 import { exitWithBench } from './parent-watch';
@@ -41,10 +42,15 @@ export async function trainCommand(config: RunConfig, backendChoice: BackendChoi
       if (bar) bar.update({ ...status, epoch: String(epoch + 1) });
       else log(`  epoch ${epoch + 1}/${config.epochs}  loss ${status.loss}  acc ${status.acc}  α ${status.alpha}  density ${status.density}  ${seconds.toFixed(1)} s`);
     },
+    onDetector: ({ name, index, count }) => {
+      if (index === 0) bar?.stop();
+      log(`  detector ${index + 1}/${count}: ${name}`);
+    },
   });
   bar?.stop();
   writeAtomic(path.join(out, 'results.json'), JSON.stringify(result, null, 1));
-  const table = summaryTables([result]); // the report's table, for one run
+  // The report's tables, for one run.
+  const table = summaryTables([result]) + (result.metrics.detectors ? `\n\n${detectorTables([result])}` : '');
   writeAtomic(path.join(out, 'report.md'), `# ${result.id}\n\n${table}\n\nBackend ${backend}, ${result.environment.machine}, Node ${result.environment.node}, tfjs ${result.environment.tfjs}, ${result.environment.date}; ${result.seconds.toFixed(1)} s.\n`);
   if (!quiet) process.stdout.write(`\n${table}\n\n(values in %; results in ${path.join(out, 'results.json')})\n`);
   return result;

@@ -5,6 +5,7 @@ import {
 } from 'tfjs-moon';
 import { CliError } from './cli-error';
 import { loadExperiment, type Experiment, type ImageSet } from './datasets/datasets';
+import { detectorNames, evaluateDetectors, type DetectorFigures } from './detector-evaluation';
 import { buildModel, inputShapeOf, type ModelName } from './models';
 import { type OptimizerName, type RunConfig } from './run-config';
 import { runId } from './run-id';
@@ -41,6 +42,8 @@ export interface RunResult {
     oodByScore?: Record<string, Record<string, OodMetrics>>;
     /** MOON runs: the mean probability of the unknown output on the ID test set and on each OOD set. */
     unknownMass?: { id: number; ood: Record<string, number> };
+    /** Runs with `detectors`: each post-hoc detector's figures (measured on the evaluation half of the ID test set). */
+    detectors?: Record<string, DetectorFigures>;
   };
   density: { global: number; layers: { name: string; shape: readonly number[]; density: number }[] };
   history: { loss: number[]; acc: number[]; alpha: number[] };
@@ -94,6 +97,7 @@ export interface TrainHooks {
   onStart?(info: { config: RunConfig; backend: string; experiment: Experiment; kit: MoonKit; stepsPerEpoch: number }): void;
   onBatch?(info: { epoch: number; batch: number }): void;
   onEpoch?(info: { epoch: number; loss: number; acc: number; alpha: number | undefined; density: number; seconds: number }): void;
+  onDetector?(info: { name: string; index: number; count: number }): void;
 }
 
 /** Trains one configuration and evaluates accuracy, calibration and OOD detection on its experiment. */
@@ -193,6 +197,16 @@ export async function trainRun(config: RunConfig, backend: string, hooks: TrainH
     metrics.ood[name] = metrics.oodByScore.msp[name];
     if (metrics.unknownMass) metrics.unknownMass.ood[name] = meanUnknown(oodAll['known-mass']);
     samples.ood[name] = subsample(set.count, 2000, config.seed + 1).map((i) => round(oodAll.msp[i]));
+  }
+  if (config.detectors !== undefined) {
+    const names = detectorNames(config.detectors, config.moon);
+    const oodSets = experiment.ood.map(({ name, set }) => ({ name, x: inputs(set, config.model) }));
+    const data = { train: { x, labels: experiment.train.labels }, test: { x: inputs(experiment.test, config.model), labels: experiment.test.labels }, ood: oodSets };
+    try {
+      metrics.detectors = await evaluateDetectors(names, model, k, data, { seed: config.seed, roc: kit.settings.roc, onDetector: (name) => hooks.onDetector?.({ name, index: names.indexOf(name), count: names.length }) });
+    } finally {
+      tf.dispose([data.test.x, ...oodSets.map((s) => s.x)]);
+    }
   }
   const result: RunResult = {
     id: runId(config),

@@ -6,6 +6,7 @@ import { BUILTIN_DETECTORS } from '../metrics/detectors/builtin-detectors';
 import type { DetectorMethod } from '../metrics/detectors/detector-method';
 import type { Detector, DetectorJSON, DetectorOptions } from '../plugins/detectors/detector';
 import { fitDetectorWith, loadDetectorWith, type FitDetectorOptions } from '../plugins/detectors/fit-detector';
+import { tuneDetectorWith, type DetectorTuning, type TuneDetectorOptions } from '../plugins/detectors/tune-detector';
 
 /** The built-in detectors' names: msp, temperature, energy, maxLogit, gen, react, scale, ash, dice, knn, mahalanobis, rmds, vim, fdbd, knownMass, moon. */
 export const DETECTORS: readonly string[] = Object.freeze(Object.keys(BUILTIN_DETECTORS));
@@ -54,4 +55,16 @@ export async function fitDetector(name: string, options: FitDetectorOptions & { 
 export async function loadDetector(json: DetectorJSON, model: tf.LayersModel, options: { container?: DependencyContainer; batchSize?: number } = {}): Promise<Detector> {
   if (json === null || typeof json !== 'object' || typeof json.name !== 'string') throw new MoonConfigError('loadDetector expects what detector.toJSON() wrote');
   return loadDetectorWith(json, detectorMethod(json.name, options.container ?? rootContainer), model, options.batchSize);
+}
+
+/**
+ * Tunes a detector's hyper-parameters as OpenOOD does: fits it with every setting of `grid` (default: OpenOOD's grid
+ * of the method) and keeps the one with the highest AUROC of held-out ID data `idVal` against **OOD data** `oodVal`.
+ * This uses OOD samples, which `fitDetector`'s defaults never do: report tuned results as such.
+ * @example
+ * const { detector, options, trials } = await tuneDetector('knn', { model, x: xTrain, idVal, oodVal, kit });
+ */
+export async function tuneDetector(name: string, options: TuneDetectorOptions & { container?: DependencyContainer; kit?: { numClasses: number; container?: DependencyContainer } }): Promise<DetectorTuning> {
+  const { container, ...rest } = options;
+  return tuneDetectorWith(name, detectorMethod(name, container ?? options.kit?.container ?? rootContainer), rest as TuneDetectorOptions);
 }

@@ -191,6 +191,24 @@ export function fprAtTpr(id: NumericArray, ood: NumericArray, tpr = 0.95, option
 }
 
 /**
+ * **Our FPR@95** (the common convention, and the `fpr95` of every report): the fraction of OOD samples *accepted* when
+ * the threshold keeps `tpr` (default 95%) of the ID samples. The same as `fprAtTpr(id, ood, tpr)`. Not OpenOOD's
+ * FPR@95, which is {@link idRejectedAtOodTpr}.
+ */
+export function oodAcceptedAtIdTpr(id: NumericArray, ood: NumericArray, tpr = 0.95, options: { roc?: RocPoints } = {}): number {
+  return fprAtTpr(id, ood, tpr, { roc: options.roc, positive: 'id' });
+}
+
+/**
+ * **OpenOOD's FPR@95** (`fpr_recall` in its `metrics.py`, its issue #308): the fraction of ID samples *rejected* when
+ * the threshold catches `tpr` (default 95%) of the OOD samples. OpenOOD reads it from scikit-learn's thinned ROC
+ * curve: pass `roc: 'thinned'` to match its figures exactly. Not our FPR@95, which is {@link oodAcceptedAtIdTpr}.
+ */
+export function idRejectedAtOodTpr(id: NumericArray, ood: NumericArray, tpr = 0.95, options: { roc?: RocPoints } = {}): number {
+  return fprAtTpr(id, ood, tpr, { roc: options.roc, positive: 'ood' });
+}
+
+/**
  * The indices of the curve points scikit-learn's `drop_intermediate=True` keeps: the first, the last, and every
  * point where the curve bends (a nonzero second difference of fps or tps).
  */

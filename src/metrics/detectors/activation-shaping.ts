@@ -21,7 +21,7 @@ function largestEntries(z: tf.Tensor2D, p: number): { k: number; values: tf.Tens
  * on (flattened), then the energy of W min(z, τ) + b. p = 90.
  */
 export const react: DetectorMethod<Percentile> = {
-  name: 'react', needs: ['features'], defaults: { percentile: 90 },
+  name: 'react', needs: ['features'], defaults: { percentile: 90 }, grid: { percentile: [85, 90, 95, 99] },
   check: ({ percentile: p }) => checkPercentile('react', p),
   fit: async (data, { percentile: p }) => ({ threshold: percentile(await data.features.data(), p) }),
   score: (batch, state, head) => energyOf(headLogits(tf.minimum(batch.features, state.threshold as number), head)),
@@ -32,7 +32,7 @@ export const react: DetectorMethod<Percentile> = {
  * zero; then the energy of W z' + b. p = 90. Unreliable on narrow penultimate layers (at 100 units p = 90 keeps 10).
  */
 export const ash: DetectorMethod<Percentile> = {
-  name: 'ash', needs: [], defaults: { percentile: 90 },
+  name: 'ash', needs: [], defaults: { percentile: 90 }, grid: { percentile: [65, 70, 75, 80, 85, 90, 95] },
   check: ({ percentile: p }) => checkPercentile('ash', p),
   fit: async () => ({}),
   score: (batch, _state, head, { percentile: p }) => {
@@ -48,7 +48,7 @@ export const ash: DetectorMethod<Percentile> = {
 
 /** SCALE (Xu et al. 2024): z' = z · exp(Σz / Σ of its k largest entries), k as ASH; the energy of W z' + b. p = 85. */
 export const scale: DetectorMethod<Percentile> = {
-  name: 'scale', needs: [], defaults: { percentile: 85 },
+  name: 'scale', needs: [], defaults: { percentile: 85 }, grid: { percentile: [65, 70, 75, 80, 85, 90, 95] },
   check: ({ percentile: p }) => checkPercentile('scale', p),
   fit: async () => ({}),
   score: (batch, _state, head, { percentile: p }) => {

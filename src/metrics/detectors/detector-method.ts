@@ -42,6 +42,11 @@ export interface DetectorMethod<O extends object = Record<string, number>> {
   readonly needs: readonly ('features' | 'labels' | 'unknown')[];
   /** The hyper-parameters and their defaults (OpenOOD's names and defaults). */
   readonly defaults: O;
+  /**
+   * OpenOOD's search grid for `tuneDetector`: the values tried per hyper-parameter (every combination is fitted).
+   * Absent: nothing to tune.
+   */
+  readonly grid?: { readonly [K in keyof O]?: readonly O[K][] };
   /** Checks the options (merged over the defaults) against the data's shapes; throws a MoonConfigError. */
   check?(options: O, shapes: { width: number; numClasses: number }): void;
   fit(data: DetectorFitData, options: O): Promise<DetectorState>;

@@ -8,7 +8,7 @@ import { stateTensor, type DetectorMethod } from './detector-method';
  * default) or by ‖z‖ (`'norm'`).
  */
 export const fdbd: DetectorMethod<{ normalizer: 'mean' | 'norm' }> = {
-  name: 'fdbd', needs: ['features'], defaults: { normalizer: 'mean' },
+  name: 'fdbd', needs: ['features'], defaults: { normalizer: 'mean' }, grid: { normalizer: ['mean', 'norm'] },
   check: ({ normalizer }) => {
     if (normalizer !== 'mean' && normalizer !== 'norm') throw new MoonConfigError(`fdbd: normalizer must be 'mean' or 'norm', got ${JSON.stringify(normalizer)}`);
   },

@@ -13,7 +13,7 @@ function normalised(z: tf.Tensor2D): tf.Tensor2D {
  * subset, for a large training set). Searched with one matrix product per batch. k = 50.
  */
 export const knn: DetectorMethod<{ k: number; bankSize: number; seed: number }> = {
-  name: 'knn', needs: ['features'], defaults: { k: 50, bankSize: 0, seed: 1 },
+  name: 'knn', needs: ['features'], defaults: { k: 50, bankSize: 0, seed: 1 }, grid: { k: [50, 100, 200, 500, 1000] },
   check: ({ k, bankSize }) => {
     if (!Number.isInteger(k) || k < 1) throw new MoonConfigError(`knn: k must be a positive integer, got ${k}`);
     if (!Number.isInteger(bankSize) || bankSize < 0) throw new MoonConfigError(`knn: bankSize must be 0 (the whole set) or a positive integer, got ${bankSize}`);

@@ -29,7 +29,7 @@ export const maxLogit: DetectorMethod<Record<string, never>> = {
  * K), OpenOOD's defaults.
  */
 export const gen: DetectorMethod<{ gamma: number; m: number }> = {
-  name: 'gen', needs: [], defaults: { gamma: 0.1, m: 100 },
+  name: 'gen', needs: [], defaults: { gamma: 0.1, m: 100 }, grid: { gamma: [0.01, 0.1, 0.5, 1, 2, 5, 10], m: [10, 50, 100, 200, 500, 1000] },
   check: ({ gamma, m }) => {
     positive('gen', 'gamma', gamma);
     if (!Number.isInteger(m) || m < 1) throw new MoonConfigError(`gen: m must be a positive integer, got ${m}`);
@@ -50,16 +50,18 @@ export const gen: DetectorMethod<{ gamma: number; m: number }> = {
 export const temperature: DetectorMethod<Record<string, never>> = {
   name: 'temperature', needs: ['labels'], defaults: {},
   fit: async (data) => {
-    const onehot = tf.oneHot(tf.tensor1d(data.labels!, 'int32'), data.numClasses);
+    const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(data.labels!, 'int32'), data.numClasses));
     const nll = async (logT: number): Promise<number> => {
       const value = tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(tf.div(data.logits, Math.exp(logT)))), 1))));
       const read = (await value.data())[0];
       value.dispose();
       return read;
     };
-    const best = await goldenSection(nll, Math.log(1 / 20), Math.log(20), 40);
-    onehot.dispose();
-    return { temperature: Math.exp(best) };
+    try {
+      return { temperature: Math.exp(await goldenSection(nll, Math.log(1 / 20), Math.log(20), 40)) };
+    } finally {
+      onehot.dispose();
+    }
   },
   score: (batch, state) => tf.max(tf.softmax(tf.div(batch.logits, state.temperature as number)), 1) as tf.Tensor1D,
 };

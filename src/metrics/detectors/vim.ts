@@ -10,7 +10,7 @@ import { pseudoInverseSymmetric, symmetricEigen } from './symmetric-eigen';
  * `dimensions` must be below the feature width: default min(256, ⌊width / 2⌋) (OpenOOD's 256 is half a ResNet-18's 512).
  */
 export const vim: DetectorMethod<{ dimensions: number }> = {
-  name: 'vim', needs: ['features'], defaults: { dimensions: 0 },
+  name: 'vim', needs: ['features'], defaults: { dimensions: 0 }, grid: { dimensions: [256, 1000] },
   check: ({ dimensions }, { width }) => {
     if (dimensions !== 0 && (!Number.isInteger(dimensions) || dimensions < 1 || dimensions >= width)) {
       throw new MoonConfigError(`vim: dimensions must be an integer in [1, ${width - 1}] (below the feature width ${width}), got ${dimensions}`);

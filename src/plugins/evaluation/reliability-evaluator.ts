@@ -7,7 +7,11 @@ import { expectedCalibrationError, labelArray, labelArrayAsync, type EceOptions 
 import { oodMetrics, type RocPoints } from '../../metrics/ood-metrics';
 import { probabilitiesFrom, scoreByNameAsync, type AsyncScore, type ScoreForms, type ScoreName } from '../../metrics/scores';
 import type { NumericArray } from '../../metrics/validate';
+import { Detector } from '../detectors/detector';
 import { resolveOutputIndex } from '../moon/output-kind';
+
+/** A fitted detector, or a function that fits one on the model as it is now (called at each evaluation). */
+export type MonitorDetector = Detector | ((model: tf.LayersModel) => Promise<Detector>);
 
 /** What to evaluate and how: the options of a `ReliabilityMonitor`. */
 export interface ReliabilityEvaluationOptions {
@@ -34,6 +38,13 @@ export interface ReliabilityEvaluationOptions {
   accuracyOver?: 'K+1' | 'K';
   /** For a model with several outputs: the classifier's output, by index or name (a kit's monitor sets it). */
   output?: number | string;
+  /**
+   * A post-hoc detector whose scores replace `score` for the OOD metrics (accuracy and ECE still come from the
+   * model's outputs). A fitted `Detector` scores with the head and statistics it was fitted with, so use one fitted
+   * after training; during training pass a function, e.g. `(model) => fitDetector('knn', { model, x, kit })`, which
+   * is called at every evaluation (its detector is disposed after it).
+   */
+  detector?: MonitorDetector;
 }
 
 /** One pass over a set: the OOD score per sample and, for the ID set, what accuracy and ECE need. */
@@ -73,6 +84,10 @@ export class ReliabilityEvaluator {
     }
     requireInteger('ReliabilityMonitor: numClasses', options.numClasses, 1, '', MoonMetricError);
     requireInteger('ReliabilityMonitor: batchSize', options.batchSize ?? 256, 1, '', MoonMetricError);
+    if (options.detector !== undefined && !(options.detector instanceof Detector) && typeof options.detector !== 'function') {
+      throw new MoonMetricError('ReliabilityMonitor: detector must be a fitted Detector or a function (model) => Promise<Detector>');
+    }
+    if (options.detector !== undefined && options.score !== undefined) throw new MoonMetricError('ReliabilityMonitor: give score or detector, not both (the detector gives the scores)');
     this.score = typeof options.score === 'object' && options.score !== null ? options.score.async : scoreByNameAsync(options.score ?? 'msp'); // fails now on an unknown name
     const y = options.id.y;
     if (!(y instanceof tf.Tensor)) this.labels = labelArray(y); // host labels are checked now; tensors are read later
@@ -88,14 +103,40 @@ export class ReliabilityEvaluator {
    */
   async evaluate(model: tf.LayersModel, epoch = -1): Promise<ReliabilityEpochEvent> {
     this.labels ??= await labelArrayAsync(this.options.id.y);
-    const labels = this.labels;
     const id = await this.pass(model, this.options.id.x, true);
+    const detector = await this.detectorFor(model);
+    try {
+      if (detector) id.scores = await detector.score(this.options.id.x);
+      return await this.metrics(model, id, epoch, detector);
+    } finally {
+      if (detector && detector !== this.options.detector) detector.dispose();
+    }
+  }
+
+  /** The detector of this evaluation: the fitted one (checked to be on `model`), or a new one from the function. */
+  private async detectorFor(model: tf.LayersModel): Promise<Detector | undefined> {
+    const given = this.options.detector;
+    if (given === undefined) return undefined;
+    const detector = given instanceof Detector ? given : await given(model);
+    if (!(detector instanceof Detector)) throw new MoonMetricError('ReliabilityMonitor: the detector function must return a Detector (from fitDetector)');
+    if (detector.model !== model) {
+      if (detector !== given) detector.dispose();
+      throw new MoonMetricError('ReliabilityMonitor: the detector was fitted on another model; fit it on the monitored one');
+    }
+    return detector;
+  }
+
+  private async metrics(model: tf.LayersModel, id: Pass, epoch: number, detector: Detector | undefined): Promise<ReliabilityEpochEvent> {
+    const labels = this.labels!;
     const hitsOf = (predicted: Int32Array) => Float64Array.from(predicted, (p, i) => (p === labels[i] ? 1 : 0));
     const hits = hitsOf(id.predictions);
     // ECE on the top label of the full softmax, as the reference evaluator does; accuracy per accuracyOver.
     const ece = expectedCalibrationError({ confidences: id.confidences, correct: hitsOf(id.topLabels) }, this.options.ece);
     const ood: Record<string, OodMetricValues> = {};
-    for (const set of this.oodSets) ood[set.name] = oodMetrics(id.scores, (await this.pass(model, set.x, false)).scores, { roc: this.options.roc });
+    for (const set of this.oodSets) {
+      const scores = detector ? await detector.score(set.x) : (await this.pass(model, set.x, false)).scores;
+      ood[set.name] = oodMetrics(id.scores, scores, { roc: this.options.roc });
+    }
     return { epoch, accuracy: hits.reduce((s, h) => s + h, 0) / hits.length, ece, ood };
   }
 
