@@ -72,6 +72,7 @@ export function trainFlags(c: RunConfig): string[] {
   if (c.variant !== undefined) flags.push('--variant', c.variant);
   if (c.fromModel !== undefined) flags.push('--from-model', c.fromModel);
   if (c.saveModel !== undefined) flags.push('--save-model', c.saveModel);
+  if (c.detectors !== undefined) flags.push('--detectors', c.detectors);
   return flags;
 }
 

@@ -1,9 +1,10 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { fitDetector, idRejectedAtOodTpr, oodMetrics } from '../../src';
-import { expandBench } from '../../src/cli/bench';
+import { expandBench, trainFlags } from '../../src/cli/bench';
 import { calibrationSplit, detectorNames, evaluateDetectors, type DetectorFigures } from '../../src/cli/detector-evaluation';
 import { bestDetector, detectorTables, moonBestTable, sparsityEffectTable } from '../../src/cli/detector-report';
 import { buildModel } from '../../src/cli/models';
@@ -40,6 +41,27 @@ describe('--detectors: names, the calibration split, and early errors', () => {
     expect(() => expandBench({ runs: [{ dataset: 'mnist6', detectors: 'knn,nope' }] })).toThrow(/unknown nope/);
     expect(expandBench({ runs: [{ dataset: 'mnist6', detectors: 'all' }] })[0].detectors).toBe('all');
   });
+});
+
+describe('a bench with detectors', () => {
+  it('passes --detectors to its trainers: every run records each detector, and the report tables them', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-det-bench-'));
+    const file = path.join(out, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ defaults: { dataset: 'mnist6', epochs: 2, trainLimit: 120, testLimit: 60, detectors: 'msp,knn' }, runs: [{ seed: 1 }] }));
+    expect(trainFlags(expandBench(JSON.parse(fs.readFileSync(file, 'utf8')))[0]).slice(-2)).toEqual(['--detectors', 'msp,knn']);
+    const repo = path.resolve(__dirname, '../..');
+    execFileSync(process.execPath, ['-r', '@swc-node/register', 'src/cli/main.ts', 'bench', file, '--out', out, '--jobs', '1', '--backend', 'cpu'], { cwd: repo, stdio: 'ignore', timeout: 120_000 });
+    const [result] = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunResult);
+    expect(result.id).toMatch(/^mnist6_mlp_rigl_s0\.9_moon_e2_train120_test60_det-[0-9a-f]{6}_seed1$/);
+    expect(Object.keys(result.metrics.detectors!)).toEqual(['msp', 'knn']);
+    const knn = result.metrics.detectors!.knn;
+    expect(knn.ood['mnist-6-9'].auroc).toBeGreaterThan(0);
+    expect(knn.ood['mnist-6-9'].auroc).toBeLessThan(1);
+    expect(knn.idAccepted).toBeGreaterThan(0.7); // 30 held-out digits calibrate the threshold for the other 30
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(report).toContain('### mnist6, mlp, rigl 0.9 + MOON\n');
+    expect(report).toMatch(/\| knn \| 1 \| \d+\.\d\d ± 0\.00; Δ -?\d+\.\d\d \(one pair\) \|/);
+  }, 150_000);
 });
 
 describe('evaluateDetectors measures each detector as fitDetector + calibrate would', () => {
@@ -91,11 +113,12 @@ describe('the detector report', () => {
 
   it('tables each arm\'s detectors with their paired difference to MSP', () => {
     const text = detectorTables(results);
-    expect(text).toContain('### mnist6, mlp, dense (averaged over digits)');
+    expect(text).toContain('### mnist6, mlp, dense\n');
+    expect(text).toContain('| detector | seeds | digits AUROC; Δ vs MSP, paired | FPR@95: OOD accepted at 95% ID (mean over sets) |');
     // dense knn − msp: 10 and 8 points: mean 9, t(0.975, 1) · s / √2 = 12.706 · 1.414 / 1.414 = 12.71.
-    expect(text).toMatch(/\| knn \| 2 \| 90\.00 ± 0\.00 \| 9\.00 \[-3\.71, 21\.71\] \| 10\.00 ± 0\.00 \| 50\.00 ± 0\.00 \| 40\.00 ± 0\.00 \|/);
-    expect(text).toContain('| msp | 2 | 81.00 ± 1.41 | (reference) |');
-    expect(text.indexOf('rigl 0.9 + MOON')).toBeGreaterThan(text.indexOf('rigl 0.9 (averaged'));
+    expect(text).toMatch(/\| knn \| 2 \| 90\.00 ± 0\.00; Δ 9\.00 \[-3\.71, 21\.71\] \| 10\.00 ± 0\.00 \| 50\.00 ± 0\.00 \| 40\.00 ± 0\.00 \|/);
+    expect(text).toContain('| msp | 2 | 81.00 ± 1.41 | 19.00 ± 1.41 |');
+    expect(text.indexOf('rigl 0.9 + MOON')).toBeGreaterThan(text.indexOf('rigl 0.9\n'));
   });
 
   it('pairs sparse with dense by seed, and MOON + best with dense + best', () => {
