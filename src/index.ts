@@ -92,7 +92,7 @@ export { sparseDense, registerSparseKernels, sparseKernelsServe, SPARSE_DENSE_KE
 export { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './plugins/sparse/sparse-conversion';
 export { compileSparseKernels } from './plugins/sparse/kernel-module';
 export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
-export { DETECTORS, fitDetector, loadDetector, registerDetector, tuneDetector } from './kit/detectors';
+export { DETECTORS, RECOMMENDED_DETECTOR, fitDetector, loadDetector, registerDetector, tuneDetector } from './kit/detectors';
 export { gridSettings, type DetectorGrid, type DetectorTrial, type DetectorTuning, type TuneDetectorOptions } from './plugins/detectors/tune-detector';
 export { Detector, type DetectorJSON, type DetectorOptions, type DetectorPrediction } from './plugins/detectors/detector';
 export type { FitDetectorOptions } from './plugins/detectors/fit-detector';

@@ -43,11 +43,25 @@ const SCORES = {
   },
 };
 
+/** The score histograms with a vertical rule at the detector's threshold, and the axis named after the score. */
+function scoresWithThreshold(title: string, threshold: number): object {
+  const { width, height, ...bars } = SCORES;
+  const encoding = { ...bars.encoding, x: { ...bars.encoding.x, title } };
+  return {
+    width, height,
+    layer: [
+      { mark: bars.mark, encoding },
+      { data: { values: [{ threshold }] }, mark: { type: 'rule', color: '#222', strokeDash: [4, 3] }, encoding: { x: { field: 'threshold', type: 'quantitative' } } },
+    ],
+  };
+}
+
 /** The three charts, each drawn into its container. */
 export interface Charts {
   addProgress(rows: { epoch: number; series: string; value: number }[]): Promise<void>;
   setDensity(rows: { layer: string; density: number }[]): Promise<void>;
-  setScores(rows: { set: string; score: number }[]): Promise<void>;
+  /** Score histograms: MSP while training; with `decision`, a detector's scores and its threshold. */
+  setScores(rows: { set: string; score: number }[], decision?: { title: string; threshold: number }): Promise<void>;
 }
 
 async function draw(element: HTMLElement, spec: object, values: object[]): Promise<void> {
@@ -64,6 +78,9 @@ export function createCharts(progress: HTMLElement, density: HTMLElement, scores
       return draw(progress, PROGRESS, progressRows);
     },
     setDensity: (rows) => draw(density, DENSITY, rows),
-    setScores: (rows) => draw(scores, SCORES, rows),
+    setScores: async (rows, decision) => {
+      await draw(scores, decision ? scoresWithThreshold(decision.title, decision.threshold) : SCORES, rows);
+      if (decision) scores.dataset.threshold = String(decision.threshold);
+    },
   };
 }

@@ -11,6 +11,12 @@ import { tuneDetectorWith, type DetectorTuning, type TuneDetectorOptions } from 
 /** The built-in detectors' names: msp, temperature, energy, maxLogit, gen, react, scale, ash, dice, knn, mahalanobis, rmds, vim, fdbd, knownMass, moon. */
 export const DETECTORS: readonly string[] = Object.freeze(Object.keys(BUILTIN_DETECTORS));
 
+/**
+ * The detector we recommend for sparse (and MOON) models, chosen by the detector benchmark in docs/RESULTS.md
+ * ("Post-hoc OOD detectors"): the CLI and the demo use it. Fitted on the training set, no OOD data needed.
+ */
+export const RECOMMENDED_DETECTOR: Readonly<{ name: string; options: Readonly<Record<string, number | string>> }> = Object.freeze({ name: 'vim', options: Object.freeze({}) });
+
 const detectorToken = (name: string): string => `tfjs-moon:detector:${name}`;
 
 /**
