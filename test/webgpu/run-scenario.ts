@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as moon from '../../src';
 import { initWebGpu } from '../../src/cli/webgpu';
 import { trainScenario } from '../browser/scenario';
+import { detectorScenario } from '../helpers/detector-scenario';
 import { sparseInferenceScenario } from '../helpers/sparse-inference-scenario';
 
 async function evaluationPaths(): Promise<Record<string, unknown>> {
@@ -39,7 +40,8 @@ async function evaluationPaths(): Promise<Record<string, unknown>> {
   const scenario = await trainScenario(tf, moon);
   const evaluation = await evaluationPaths();
   const sparseInference = await sparseInferenceScenario(tf, moon);
-  process.stdout.write(`${JSON.stringify({ adapter, scenario, evaluation, sparseInference })}\n`);
+  const detectors = await detectorScenario(tf, moon);
+  process.stdout.write(`${JSON.stringify({ adapter, scenario, evaluation, sparseInference, detectors })}\n`);
 })().then(
   () => process.exit(0),
   (error) => {

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as moon from '../../src';
 import { trainScenario, type ScenarioResult } from '../browser/scenario';
+import { detectorScenario, type DetectorScenarioResult } from '../helpers/detector-scenario';
 import { expectSamePredictions, sparseInferenceScenario, type SparseInferenceResult } from '../helpers/sparse-inference-scenario';
 
 interface Run {
@@ -12,6 +13,7 @@ interface Run {
   scenario: ScenarioResult;
   evaluation: { accuracy: number; auroc: number; kernelDensity: number; planned: number; msp: number; syncError: string };
   sparseInference: SparseInferenceResult;
+  detectors: DetectorScenarioResult;
 }
 
 /** The scenario on webgpu, in a Node process of its own (see run-scenario.ts). */
@@ -71,5 +73,20 @@ describe('WebGPU in Node (Dawn), on whatever adapter it finds (CI: Mesa lavapipe
     expect(onCpu.autoLayers).toEqual(['SparseDense', 'Dense']);
     expect(gpu.sparseLayers).toEqual(['SparseDense', 'Dense']);
     expectSamePredictions([gpu.dense, gpu.auto, gpu.sparse, onCpu.auto, onCpu.sparse], onCpu);
+  });
+
+  it('fits feature-space detectors there (KNN, ViM): the same scores, threshold and decisions as cpu, no leak', async () => {
+    if (run.adapter === null) return; // said above
+    await tf.setBackend('cpu');
+    const onCpu = await detectorScenario(tf, moon);
+    const gpu = run.detectors;
+    expect(gpu.backend).toBe('webgpu');
+    expect(gpu.leaked).toBe(0);
+    expect(gpu.knn).toHaveLength(12);
+    gpu.knn.forEach((s, i) => expect(s).toBeCloseTo(onCpu.knn[i], 4));
+    gpu.vim.forEach((s, i) => expect(s).toBeCloseTo(onCpu.vim[i], 3));
+    expect(gpu.threshold).toBeCloseTo(onCpu.threshold, 4);
+    expect(gpu.labels).toEqual(onCpu.labels);
+    expect(onCpu.labels.filter((l) => l === -1).length).toBeGreaterThan(0); // the far inputs get "unknown"
   });
 });
