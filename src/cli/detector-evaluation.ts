@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { DETECTORS, fitDetector, idRejectedAtOodTpr, oodMetrics, randomPermutation, SeededRandom, type OodMetrics, type RocPoints } from 'tfjs-moon';
+import { DETECTORS, RECOMMENDED_DETECTOR, fitDetector, idRejectedAtOodTpr, oodMetrics, randomPermutation, SeededRandom, type OodMetrics, type RocPoints } from 'tfjs-moon';
 import { CliError } from './cli-error';
 
 /**
- * The detectors a run scores with, from 'all' or a comma-separated list ('knn, vim'); typed error on an unknown
- * name. MOON's two (knownMass, moon) read the unknown output and are left out of a base run.
+ * The detectors a run scores with, from 'all', 'recommended' (RECOMMENDED_DETECTOR) or a comma-separated list
+ * ('knn, vim'); typed error on an unknown name. MOON's two (knownMass, moon) read the unknown output and are left
+ * out of a base run.
  */
 export function detectorNames(spec: string, unknownAware: boolean): string[] {
-  const names = spec.trim() === 'all' ? [...DETECTORS] : spec.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const named = (n: string) => (n === 'recommended' ? RECOMMENDED_DETECTOR.name : n);
+  const names = spec.trim() === 'all' ? [...DETECTORS] : [...new Set(spec.split(',').map((n) => named(n.trim())).filter((n) => n !== ''))];
   if (names.length === 0) throw new CliError(`--detectors: expected 'all' or a list such as knn,vim; got ${JSON.stringify(spec)}`, 2);
   const unknown = names.filter((n) => !DETECTORS.includes(n));
-  if (unknown.length > 0) throw new CliError(`--detectors: unknown ${unknown.join(', ')}; the detectors are ${DETECTORS.join(', ')} (or all)`, 2);
+  if (unknown.length > 0) throw new CliError(`--detectors: unknown ${unknown.join(', ')}; the detectors are ${DETECTORS.join(', ')} (or all, or recommended)`, 2);
   // knownMass and moon read the unknown output: a base run has none, so they are left out (not an error with 'all').
   return names.filter((n) => unknownAware || (n !== 'knownMass' && n !== 'moon'));
 }

@@ -57,7 +57,7 @@ export function detectorTables(results: readonly RunResult[]): string {
         const perSet = oodNames.map((set) => {
           const values = runs.flatMap((r) => onSet(r, d, set, 'auroc') ?? []);
           const paired = runs.filter((r) => onSet(r, d, set, 'auroc') !== undefined && onSet(r, 'msp', set, 'auroc') !== undefined);
-          const delta = d === 'msp' ? '' : `; Δ ${intervalText(paired.map((r) => onSet(r, d, set, 'auroc')! - onSet(r, 'msp', set, 'auroc')!))}`;
+          const delta = d === 'msp' || paired.length === 0 ? '' : `; Δ ${intervalText(paired.map((r) => onSet(r, d, set, 'auroc')! - onSet(r, 'msp', set, 'auroc')!))}`;
           return `${pmPoints(values)}${delta}`;
         });
         const of = (figure: 'fpr95' | 'idRejectedAt95' | 'oodAccepted') => runs.flatMap((r) => averaged(r, d, figure) ?? []);

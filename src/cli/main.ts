@@ -4,7 +4,7 @@
  * the results as Markdown tables and SVG figures. Uses only the library's public API.
  */
 import type * as Commander from 'commander';
-import { MoonError, type KernelChoice, type LossVariant } from 'tfjs-moon';
+import { MoonError, RECOMMENDED_DETECTOR, type KernelChoice, type LossVariant } from 'tfjs-moon';
 import { BACKEND_CHOICES, type BackendChoice } from './backend';
 import { benchCommand } from './bench';
 import { CliError } from './cli-error';
@@ -129,7 +129,7 @@ export function buildProgram(): Commander.Command {
     .option('--save-model <dir>', 'save the trained model there (compact sparse format; load it with loadSparse or --from-model)')
     .option('--kit <json>', 'extra createMoon options, e.g. \'{"tuner":{"alphaFinal":0.1},"voter":false}\'', kitJson)
     .option('--variant <name>', 'a name for a run with --kit options (part of its id)')
-    .option('--detectors <list>', `post-hoc OOD detectors to measure after training: all, or names separated by commas (e.g. knn,vim)`)
+    .option('--detectors <list>', `post-hoc OOD detectors to measure after training: recommended (${RECOMMENDED_DETECTOR.name}), all, or names separated by commas (e.g. knn,vim)`)
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--out <dir>', 'output directory', 'runs/train')
     .option('--quiet', 'no progress and no table (for bench)')

@@ -361,6 +361,7 @@ export async function reportCommand(dir: string, quiet = false): Promise<{ markd
     figureSection,
   ].join('\n');
   writeAtomic(path.join(dir, 'report.md'), markdown);
-  if (!quiet) process.stdout.write(`${summaryTables(results)}\n\n${moonEffectTable(results)}\n\n(report: ${path.join(dir, 'report.md')}; ${figures.length} figures)\n`);
+  const detectors = results.some((r) => r.metrics.detectors !== undefined) ? `${detectorTables(results)}\n\n` : '';
+  if (!quiet) process.stdout.write(`${summaryTables(results)}\n\n${moonEffectTable(results)}\n\n${detectors}(report: ${path.join(dir, 'report.md')}; ${figures.length} figures)\n`);
   return { markdown, figures };
 }

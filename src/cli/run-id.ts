@@ -50,7 +50,7 @@ function configTags(config: RunConfig): string[] {
   if (c.testLimit !== undefined) tags.push(`test${c.testLimit}`);
   if (c.dataDir !== undefined) tags.push(`data-${shortHash(c.dataDir)}`);
   if (c.kit !== undefined) tags.push(`kit-${shortHash(stableJson(c.kit))}`);
-  if (c.detectors !== undefined) tags.push(c.detectors === 'all' ? 'det-all' : `det-${shortHash(c.detectors)}`);
+  if (c.detectors !== undefined) tags.push(['all', 'recommended'].includes(c.detectors) ? `det-${c.detectors}` : `det-${shortHash(c.detectors)}`);
   return tags;
 }
 

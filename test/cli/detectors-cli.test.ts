@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { fitDetector, idRejectedAtOodTpr, oodMetrics } from '../../src';
+import { fitDetector, idRejectedAtOodTpr, oodMetrics, RECOMMENDED_DETECTOR } from '../../src';
 import { expandBench, trainFlags } from '../../src/cli/bench';
 import { calibrationSplit, detectorNames, evaluateDetectors, type DetectorFigures } from '../../src/cli/detector-evaluation';
 import { bestDetector, detectorTables, moonBestTable, sparsityEffectTable } from '../../src/cli/detector-report';
@@ -20,6 +20,8 @@ describe('--detectors: names, the calibration split, and early errors', () => {
     expect(detectorNames('all', false)).not.toContain('knownMass');
     expect(detectorNames('all', false)).toHaveLength(14);
     expect(detectorNames(' knn, vim ,msp', false)).toEqual(['knn', 'vim', 'msp']);
+    expect(detectorNames('recommended', false)).toEqual([RECOMMENDED_DETECTOR.name]);
+    expect(detectorNames('msp,recommended', false)).toEqual(['msp', RECOMMENDED_DETECTOR.name]);
     expect(() => detectorNames('knn,KNN', true)).toThrow(/--detectors: unknown KNN; the detectors are msp, temperature/);
     expect(() => detectorNames(' , ', true)).toThrow(/expected 'all' or a list/);
   });
@@ -127,6 +129,11 @@ describe('the detector report', () => {
     expect(bestDetector(results.slice(4))).toEqual({ name: 'knn', auroc: 0.94 });
     // MOON's best (knn 95, 93) − dense's best (knn 90, 90): 5 and 3.
     expect(moonBestTable(results)).toMatch(/\| mnist6 mlp \| rigl 0\.9 \+ MOON: knn 94\.00 \| dense: knn 90\.00 \| 2 \| 4\.00 \[-8\.71, 16\.71\] \|/);
+  });
+
+  it('gives no difference to MSP where a run did not measure MSP', () => {
+    const text = detectorTables([run('dense', false, 1, { vim: 0.9 })]);
+    expect(text).toContain('| vim | 1 | 90.00 ± 0.00 | 10.00 ± 0.00 |');
   });
 
   it('says so when no run measured detectors', () => {
