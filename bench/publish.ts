@@ -3,6 +3,7 @@
  * prints the Markdown tables for docs/RESULTS.md (from the report module, so no number is copied by hand).
  *
  *   node -r @swc-node/register bench/publish.ts runs/paper-v2 v2
+ *   node -r @swc-node/register bench/publish.ts runs/detectors detectors   # with the detector tables
  *
  * A label tag that every run carries (e.g. `kernels-auto`, which changes speed only) is left out of the printed
  * labels and named once above the tables instead.
@@ -11,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { knownMassEffectTable, loadRuns, mechanismTable, moonEffectTable, summaryTables } from '../src/cli/report';
 import { extraTags } from '../src/cli/run-id';
+import { detectorTables, moonBestTable, sparsityEffectTable } from '../src/cli/detector-report';
 
 const [dir = 'runs/paper-v2', name = 'v2'] = process.argv.slice(2);
 const out = path.join(__dirname, '..', 'docs', 'results', name);
@@ -28,6 +30,9 @@ const sections: Array<[string, string]> = [
   ['The unknown output', mechanismTable(results)],
   ['Known mass minus base MSP', knownMassEffectTable(results)],
   ['Known mass minus base energy (linear heads)', knownMassEffectTable(results, 'energy')],
+  ...(results.some((r) => r.metrics.detectors)
+    ? ([['Post-hoc detectors', detectorTables(results)], ['Sparse minus dense, per detector', sparsityEffectTable(results)], ['MOON + best detector minus dense + best', moonBestTable(results)]] as Array<[string, string]>)
+    : []),
 ];
 process.stdout.write(`${results.length} runs; every run carries: ${common.join(', ') || '(nothing)'}\n\n`);
 for (const [title, table] of sections) process.stdout.write(`#### ${title}\n\n${strip(table)}\n\n`);
