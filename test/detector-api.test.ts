@@ -117,6 +117,12 @@ describe(`the detector API on a trained MOON model (${process.env.TFJS_TEST_BACK
     await expect(tuneDetector('knn', { model, x: xTrain, kit, idVal: xHeld } as never)).rejects.toThrow(/needs \{ oodVal \}/);
     // vim's default grid (256, 1000) is wider than these 16 features: the error says so.
     await expect(tuneDetector('vim', { model, x: xTrain, kit, idVal: xHeld, oodVal: xOod })).rejects.toThrow(/no setting of the grid fits this data \(vim: dimensions must be an integer in \[1, 15\]/);
+    // OOD inputs of the wrong width: scoring fails, and the detector fitted for that setting does not stay allocated.
+    const before = tf.memory().numTensors;
+    const wrongWidth = tf.zeros([4, 7]);
+    await expect(tuneDetector('knn', { model, x: xTrain, kit, idVal: xHeld, oodVal: wrongWidth, grid: { k: [1, 5] } })).rejects.toThrow();
+    wrongWidth.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('ReliabilityMonitor takes a fitted detector, or a function that fits one at each evaluation', async () => {

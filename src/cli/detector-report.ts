@@ -1,4 +1,4 @@
-import { intervalText, markdownTable, meanStd } from './report';
+import { intervalText, markdownTable, meanStd, pm } from './report';
 import type { RunResult } from './train';
 
 /** The runs of one task (dataset and model) that measured detectors. */
@@ -32,10 +32,6 @@ function arms(task: Task): Array<{ arm: string; runs: RunResult[] }> {
 const rank = (arm: string) => (arm.startsWith('dense') ? 0 : 1) + (arm.includes('MOON') ? 2 : 0);
 
 const points = (v: number) => (100 * v).toFixed(2);
-const pmPoints = (values: number[]) => {
-  const { mean, std } = meanStd(values.map((v) => 100 * v));
-  return `${mean.toFixed(2)} ± ${std.toFixed(2)}`;
-};
 
 /** Every detector any run of the task measured, in the order the first run lists them. */
 const detectorsOf = (runs: readonly RunResult[]) => [...new Set(runs.flatMap((r) => Object.keys(r.metrics.detectors ?? {})))];
@@ -58,10 +54,10 @@ export function detectorTables(results: readonly RunResult[]): string {
           const values = runs.flatMap((r) => onSet(r, d, set, 'auroc') ?? []);
           const paired = runs.filter((r) => onSet(r, d, set, 'auroc') !== undefined && onSet(r, 'msp', set, 'auroc') !== undefined);
           const delta = d === 'msp' || paired.length === 0 ? '' : `; Δ ${intervalText(paired.map((r) => onSet(r, d, set, 'auroc')! - onSet(r, 'msp', set, 'auroc')!))}`;
-          return `${pmPoints(values)}${delta}`;
+          return `${pm(values)}${delta}`;
         });
         const of = (figure: 'fpr95' | 'idRejectedAt95' | 'oodAccepted') => runs.flatMap((r) => averaged(r, d, figure) ?? []);
-        return [d, String(runs.filter((r) => r.metrics.detectors?.[d] !== undefined).length), ...perSet, pmPoints(of('fpr95')), pmPoints(of('idRejectedAt95')), pmPoints(of('oodAccepted'))];
+        return [d, String(runs.filter((r) => r.metrics.detectors?.[d] !== undefined).length), ...perSet, pm(of('fpr95')), pm(of('idRejectedAt95')), pm(of('oodAccepted'))];
       });
       const header = ['detector', 'seeds', ...oodNames.map((n) => `${n} AUROC; Δ vs MSP, paired`), 'FPR@95: OOD accepted at 95% ID (mean over sets)', 'OpenOOD FPR@95: ID rejected at 95% OOD', 'OOD accepted at the calibrated threshold'];
       sections.push(`### ${task.dataset}, ${task.model}, ${arm}\n\n${markdownTable(header, rows)}`);

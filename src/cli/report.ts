@@ -60,7 +60,8 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
   return { mean, std };
 }
 
-const pm = (values: readonly number[]) => {
+/** Values in [0, 1] as points: "mean ± std" over runs ('–' when a run lacks the metric). */
+export const pm = (values: readonly number[]): string => {
   if (values.some((v) => !Number.isFinite(v))) return '–'; // some run lacks this metric
   const { mean, std } = meanStd(values.map((v) => 100 * v));
   return `${mean.toFixed(2)} ± ${std.toFixed(2)}`;

@@ -59,22 +59,37 @@ export async function tuneDetectorWith(name: string, method: DetectorMethod<Dete
   const trials: DetectorTrial[] = [];
   let best: { detector: Detector; trial: DetectorTrial } | undefined;
   let lastError: Error | undefined;
-  for (const setting of settings) {
-    let detector: Detector;
-    try {
-      detector = await fitDetectorWith(name, method, { ...fitOptions, ...setting });
-    } catch (error) {
-      if (!(error instanceof MoonConfigError) || Object.keys(setting).length === 0) throw error;
-      lastError = error; // a setting this data cannot take: skip it
-      continue;
+  try {
+    for (const setting of settings) {
+      let detector: Detector;
+      try {
+        detector = await fitDetectorWith(name, method, { ...fitOptions, ...setting });
+      } catch (error) {
+        if (!(error instanceof MoonConfigError) || Object.keys(setting).length === 0) throw error;
+        lastError = error; // a setting this data cannot take: skip it
+        continue;
+      }
+      const trial = await trialOf(detector, idVal, oodVal);
+      trials.push(trial);
+      if (best === undefined || trial.auroc > best.trial.auroc) {
+        best?.detector.dispose();
+        best = { detector, trial };
+      } else detector.dispose();
     }
-    const trial = { options: detector.options, auroc: auroc(await detector.score(idVal), await detector.score(oodVal)) };
-    trials.push(trial);
-    if (best === undefined || trial.auroc > best.trial.auroc) {
-      best?.detector.dispose();
-      best = { detector, trial };
-    } else detector.dispose();
+  } catch (error) {
+    best?.detector.dispose(); // nothing is returned, so nothing stays allocated
+    throw error;
   }
   if (best === undefined) throw new MoonConfigError(`tuneDetector("${name}"): no setting of the grid fits this data (${lastError?.message}); pass a grid`);
   return { detector: best.detector, options: best.trial.options, auroc: best.trial.auroc, trials };
+}
+
+/** Scores one fitted setting; the detector is disposed if scoring fails (the caller owns it otherwise). */
+async function trialOf(detector: Detector, idVal: tf.Tensor, oodVal: tf.Tensor): Promise<DetectorTrial> {
+  try {
+    return { options: detector.options, auroc: auroc(await detector.score(idVal), await detector.score(oodVal)) };
+  } catch (error) {
+    detector.dispose();
+    throw error;
+  }
 }
