@@ -79,7 +79,7 @@ describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () 
   let original: string;
   beforeAll(() => {
     original = tf.getBackend();
-    expect(registerWasmTrainingKernels({ speedups: true })).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'Tile', 'BatchMatMul']));
+    expect(registerWasmTrainingKernels({ speedups: true })).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'Tile', 'BatchMatMul', 'GatherV2']));
     expect(registerWasmTrainingKernels({ speedups: true })).toEqual([]); // idempotent
   });
   afterAll(async () => {
@@ -122,6 +122,22 @@ describe('wasm speed-ups (registerWasmTrainingKernels({ speedups: true }))', () 
       return tf.concat([dx.flatten(), dw.flatten()]);
     };
     expectClose(await on('cpu', gradients), await on('wasm', gradients), 1e-4);
+  });
+
+  it('GatherV2 along axis 0 (fit\'s batch slicing) is bit-identical to cpu; other axes run the original; a bad index throws', async () => {
+    const rows = () => tf.gather(tf.randomNormal([40, 3, 5], 0, 1, 'float32', 10), tf.tensor1d([39, 0, 7, 7], 'int32'));
+    expectClose(await on('cpu', rows), await on('wasm', rows), 0);
+    const labels = () => tf.gather(tf.range(0, 40, 1, 'int32'), tf.tensor1d([3, 1], 'int32'));
+    expect(Array.from(await on('wasm', labels))).toEqual([3, 1]);
+    const columns = () => tf.gather(tf.randomNormal([4, 6], 0, 1, 'float32', 11), tf.tensor1d([5, 0], 'int32'), 1);
+    expectClose(await on('cpu', columns), await on('wasm', columns), 0);
+    await tf.setBackend('wasm');
+    const x = tf.zeros([5, 2]);
+    const bad = tf.tensor1d([2, 5], 'int32');
+    const before = tf.memory().numTensors;
+    expect(() => tf.gather(x, bad)).toThrow(/the index value 5 \(at position 1\) is not in \[0, 4\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, bad]);
   });
 
   it('Tile: broadcast-like tiles (the BatchNorm gradient) and general tiles match cpu', async () => {

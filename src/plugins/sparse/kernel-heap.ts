@@ -8,6 +8,7 @@ interface WasmBackendInternals extends tf.KernelBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): boolean;
 }
 
 /** The cpu backend's internals: the data store and the output constructor. */
@@ -16,9 +17,10 @@ interface CpuBackendInternals extends tf.KernelBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
 }
 
-/** An output a kernel call makes: float32 of this shape. */
+/** An output a kernel call makes: of this shape, float32 unless `dtype` says int32 (4-byte elements either way). */
 export interface OutputSpec {
   shape: number[];
+  dtype?: 'float32' | 'int32';
 }
 
 /**
@@ -47,11 +49,14 @@ function wasmBackendMemory(backend: tf.KernelBackend): WebAssembly.Memory | unde
 /** Runs `call` in place on the wasm backend's heap: inputs are read where they live, outputs made there. */
 function runInPlace(call: HeapCall, backend: WasmBackendInternals, memory: WebAssembly.Memory): tf.TensorInfo[] {
   const address = (info: tf.TensorInfo): number => backend.dataIdMap.get(info.dataId)!.memoryOffset;
-  const outputs = call.outputs.map((o) => backend.makeOutput(o.shape, 'float32'));
+  const outputs = call.outputs.map((o) => backend.makeOutput(o.shape, o.dtype ?? 'float32'));
   const scratch = call.scratchFloats.map((n) => backend.wasm._malloc(Math.max(16, 4 * n)));
   try {
     // Allocation may have grown the memory; the kernels see the grown memory, and no JS view is held here.
     call.run(kernelsOn(memory), call.inputs.map(address), outputs.map(address), scratch);
+  } catch (error) {
+    outputs.forEach((o) => backend.disposeData(o.dataId)); // a call that throws (a bad index) leaves nothing behind
+    throw error;
   } finally {
     scratch.forEach((a) => backend.wasm._free(a));
   }
@@ -113,9 +118,11 @@ function runWithCopies(call: HeapCall, backend: tf.KernelBackend): tf.TensorInfo
   const nOut = call.outputs.length;
   call.run(kernelsOn(memory), offsets.slice(0, nIn), offsets.slice(nIn, nIn + nOut), offsets.slice(nIn + nOut));
   return call.outputs.map((o, i) => {
-    const values = new Float32Array(memory.buffer.slice(offsets[nIn + i], offsets[nIn + i] + byteLength(o.shape)));
-    if (isWasmBackend(backend)) return backend.makeOutput(o.shape, 'float32', undefined, values);
-    return (backend as CpuBackendInternals).makeTensorInfo(o.shape, 'float32', values);
+    const bytes = memory.buffer.slice(offsets[nIn + i], offsets[nIn + i] + byteLength(o.shape));
+    const dtype = o.dtype ?? 'float32';
+    const values = dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    if (isWasmBackend(backend)) return backend.makeOutput(o.shape, dtype, undefined, values);
+    return (backend as CpuBackendInternals).makeTensorInfo(o.shape, dtype, values);
   });
 }
 

@@ -1,7 +1,7 @@
 import { MoonConfigError } from '../../core/errors';
 import { SPARSE_KERNELS_WASM_BASE64 } from './kernel-binary.generated';
 
-/** The exports of the compiled kernels (kernels/sparse-dense.ts); every pointer is a byte address in the memory. */
+/** The exports of the compiled kernels (kernels/sparse-dense.ts, kernels/gather-scatter.ts); every pointer is a byte address in the memory. */
 export interface SparseKernelExports {
   transposeToFeatureMajor(x: number, batch: number, n: number, xT: number, stride: number): void;
   transposeToBatchMajor(xT: number, n: number, stride: number, batch: number, x: number): void;
@@ -15,6 +15,12 @@ export interface SparseKernelExports {
   ): void;
   inputGradientTransposed(dyT: number, stride: number, vals: number, rows: number, colStarts: number, outDim: number, inDim: number, dxT: number): void;
   valuesGradient(xT: number, dyT: number, stride: number, rows: number, colStarts: number, outDim: number, dvals: number): void;
+  /** out[k] = src[idx[k]]; returns −1, or the first k whose index is outside [0, limit). */
+  gatherElements(src: number, limit: number, idx: number, count: number, out: number): number;
+  /** out = zeros(size), out[idx[k]] += src[k]; returns −1, or the first k whose index is outside [0, size). */
+  scatterAddElements(src: number, idx: number, count: number, size: number, out: number): number;
+  /** Row r of out = row idx[r] of src ([limit, width]); returns −1, or the first r whose index is outside [0, limit). */
+  gatherRows(src: number, limit: number, width: number, idx: number, count: number, out: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MaskEntry, MaskSet } from '../masks/mask-set';
 import { compressColumns } from './column-layout';
+import { gatherElements, scatterAddElements } from './gather-scatter-op';
 import { sparsePays, type KernelChoice } from './sparse-conversion';
 import { sparseDenseLastAxis, type FusedActivation } from './sparse-dense-op';
 
@@ -24,12 +25,15 @@ interface DenseInternals {
   call: LayerCall;
 }
 
-/** The active weights of `kernel` at `positions`; the gradient scatters back into a dense, kernel-shaped tensor. */
+/**
+ * The active weights of `kernel` at `positions`; the gradient scatters back into a dense, kernel-shaped tensor.
+ * Both run as compiled loops on wasm (tfjs-wasm's GatherV2 spent 28–56% of a sparse step checking indices in
+ * JavaScript); tf.gather's own gradient would be an UnsortedSegmentSum, which the wasm backend lacks.
+ */
 function gatherActive(kernel: tf.Tensor, positions: tf.Tensor1D): tf.Tensor1D {
   const gather = tf.customGrad(((k: tf.Tensor) => ({
-    value: tf.gather(tf.reshape(k, [-1]), positions),
-    // tf.gather's own gradient is an UnsortedSegmentSum, which the wasm backend lacks; ScatterNd it has.
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.reshape(tf.scatterND(tf.expandDims(positions, 1), dy as tf.Tensor, [k.size]), k.shape),
+    value: gatherElements(k, positions),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.reshape(scatterAddElements(dy as tf.Tensor1D, positions, k.size), k.shape),
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return gather(kernel) as tf.Tensor1D;
 }
