@@ -1,4 +1,4 @@
-// Compiles kernels/sparse-dense.ts and kernels/gather-scatter.ts (AssemblyScript) to WebAssembly with SIMD and embeds the binary, base64, in
+// Compiles kernels/sparse-dense.ts, gather-scatter.ts and top-k-select.ts (AssemblyScript) to WebAssembly with SIMD and embeds the binary, base64, in
 // src/plugins/sparse/kernel-binary.generated.ts, so that one import serves Node, bundlers and browsers.
 // Run by `npm run build` and `npm run build:kernels`. The generated file is committed, so that installing the
 // package runs no script (npm warns about every install-time script); `--check` fails when it is stale (a test
@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCES = ['kernels/sparse-dense.ts', 'kernels/gather-scatter.ts'];
+const SOURCES = ['kernels/sparse-dense.ts', 'kernels/gather-scatter.ts', 'kernels/top-k-select.ts'];
 const sources = SOURCES.map((s) => join(root, s));
 const target = join(root, 'src/plugins/sparse/kernel-binary.generated.ts');
 const FORBIDDEN_SECTIONS = { 6: 'global', 8: 'start', 11: 'data', 12: 'data count' };

@@ -49,6 +49,28 @@ export class SeededRandom implements RandomSource {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Fisher–Yates from the last position down, drawing j = ⌊next() · (i + 1)⌋ as {@link randomPermutation} does, with
+   * the generator inlined: the same order and the same state after it as the generic loop, about 5× faster (a tie
+   * order of a 4096² kernel took 1.5 s through the interface).
+   */
+  shuffleInPlace(order: Int32Array): void {
+    let [a, b, c, d] = this.s;
+    for (let i = order.length - 1; i > 0; i--) {
+      const t = (((a + b) >>> 0) + d) >>> 0;
+      d = (d + 1) >>> 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) >>> 0;
+      c = ((c << 21) | (c >>> 11)) >>> 0;
+      c = (c + t) >>> 0;
+      const j = Math.floor((t / 4294967296) * (i + 1));
+      const swap = order[i];
+      order[i] = order[j];
+      order[j] = swap;
+    }
+    this.s = Uint32Array.of(a, b, c, d);
+  }
+
   getState(): number[] {
     return Array.from(this.s);
   }
@@ -65,7 +87,13 @@ export class SeededRandom implements RandomSource {
  */
 export function randomPermutation(n: number, random: RandomSource): Int32Array {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`a permutation needs a length that is an integer ≥ 0, got ${n}`);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (random instanceof SeededRandom && Object.getPrototypeOf(random) === SeededRandom.prototype) {
+    // a subclass may draw otherwise: it takes the generic loop
+    random.shuffleInPlace(order);
+    return order;
+  }
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random.next() * (i + 1));
     const t = order[i];

@@ -1,7 +1,7 @@
 import { MoonConfigError } from '../../core/errors';
 import { SPARSE_KERNELS_WASM_BASE64 } from './kernel-binary.generated';
 
-/** The exports of the compiled kernels (kernels/sparse-dense.ts, kernels/gather-scatter.ts); every pointer is a byte address in the memory. */
+/** The exports of the compiled kernels (kernels/sparse-dense.ts, gather-scatter.ts, top-k-select.ts); every pointer is a byte address in the memory. */
 export interface SparseKernelExports {
   transposeToFeatureMajor(x: number, batch: number, n: number, xT: number, stride: number): void;
   transposeToBatchMajor(xT: number, n: number, stride: number, batch: number, x: number): void;
@@ -21,6 +21,8 @@ export interface SparseKernelExports {
   scatterAddElements(src: number, idx: number, count: number, size: number, out: number): number;
   /** Row r of out = row idx[r] of src ([limit, width]); returns −1, or the first r whose index is outside [0, limit). */
   gatherRows(src: number, limit: number, width: number, idx: number, count: number, out: number): number;
+  /** out = 0/1 mask of the k largest scores, ties by the lower rank (ranks ≠ 0) or index; scratch: 65,538 int32. */
+  topKMask(scores: number, ranks: number, n: number, k: number, out: number, scratch: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -34,7 +36,7 @@ function kernelBytes(): Uint8Array<ArrayBuffer> {
 /**
  * Compiles the kernel module ahead of its first use. `loadSparse` does it for you. Otherwise the first kernel call
  * compiles it synchronously, which Node allows but a browser's main thread may refuse for a module of this size
- * (about 4.6 KB): call `await compileSparseKernels()` once before using SparseDense layers built by hand.
+ * (about 6 KB): call `await compileSparseKernels()` once before using SparseDense layers built by hand.
  */
 export async function compileSparseKernels(): Promise<void> {
   compiled ??= await WebAssembly.compile(kernelBytes());

@@ -29,10 +29,9 @@ export class PruneAndGrowSparsifier implements Sparsifier {
   }
 
   updateMask(ctx: MaskUpdateContext): tf.Tensor {
-    const order = ctx.tieOrder; // ties at random when given: both selections run on the permuted positions
-    const dropped = dropLowestScores(intoTieOrder(this.drop.score(ctx), order), intoTieOrder(ctx.mask, order), ctx.dropCount);
-    const grown = growLargestScores(intoTieOrder(this.grow.score(ctx), order), dropped, ctx.dropCount);
-    return fromTieOrder(grown, order, ctx.mask.shape);
+    const order = ctx.tieOrder; // ties at random when given: both selections break them by the seeded order
+    const dropped = dropLowestScores(this.drop.score(ctx), ctx.mask, ctx.dropCount, order);
+    return growLargestScores(this.grow.score(ctx), dropped, ctx.dropCount, order);
   }
 
   /**
