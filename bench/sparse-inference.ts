@@ -11,9 +11,8 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { exportSparse, loadSparse } from '../src';
-import { ErdosRenyiKernelDistribution } from '../src/plugins/distributions/erdos-renyi';
-import { allocateActiveCounts } from '../src/plugins/distributions/density-distribution';
+import { loadSparse } from '../src';
+import { applyErkMasks, inMemory, lenet, square } from './helpers/sparse-models';
 
 const option = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,49 +28,6 @@ interface Case {
   batches: number[];
   /** Repetitions on the cpu backend, where the dense product is slow. */
   cpuReps?: number;
-}
-
-const lenet = (): tf.LayersModel =>
-  tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [784], units: 300, activation: 'relu' }),
-      tf.layers.dense({ units: 100, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-const square = (n: number) => (): tf.LayersModel => tf.sequential({ layers: [tf.layers.dense({ inputShape: [n], units: n })] });
-
-/** Keeps a seeded random subset of each Dense kernel, with ERK's per-layer counts for `density`. */
-function applyErkMasks(model: tf.LayersModel, density: number, seed: number): string {
-  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
-  const shapes = dense.map((l) => {
-    const shape = l.getWeights()[0].shape;
-    return { name: l.name, shape, size: shape[0] * shape[1]! };
-  });
-  const counts = allocateActiveCounts(shapes, new ErdosRenyiKernelDistribution().densities(shapes, density), density);
-  let state = seed;
-  const next = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  dense.forEach((layer, i) => {
-    const [kernel, ...rest] = layer.getWeights();
-    const values = kernel.dataSync().slice();
-    const order = Array.from(values, (_, k) => k);
-    for (let k = order.length - 1; k > 0; k--) {
-      const r = Math.floor(next() * (k + 1));
-      [order[k], order[r]] = [order[r], order[k]];
-    }
-    for (const k of order.slice(counts[i])) values[k] = 0;
-    layer.setWeights([tf.tensor(values, kernel.shape), ...rest]);
-  });
-  return counts.map((c, i) => (c / shapes[i].size).toFixed(3)).join('/');
-}
-
-async function inMemory(model: tf.LayersModel): Promise<tf.io.IOHandler> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await exportSparse(model, tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return tf.io.fromMemory(saved!);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

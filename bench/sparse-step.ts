@@ -28,6 +28,8 @@ const sparsities = option('sparsities', '0.9,0.95,0.98').split(',').map(Number);
 const reps = Number(option('reps', '4'));
 const steps = Number(option('steps', '20'));
 const batchSize = 64;
+/** Read before the wasm backend starts: its Emscripten glue rewrites process.argv. */
+const commandLine = `npm run bench:sparse-step -- ${process.argv.slice(2).join(' ')}`.trim();
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const range = (xs: readonly number[]) => [Math.min(...xs), Math.max(...xs)].map((v) => +v.toFixed(3));
@@ -125,7 +127,7 @@ async function riglUpdateInSteps(hidden: readonly number[], x: tf.Tensor, y: tf.
   }
   tf.dispose([x, y]);
   const result = {
-    command: `npm run bench:sparse-step -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: commandLine,
     date: new Date().toISOString().slice(0, 10), backend: 'wasm (speedups)', tfjs: tf.version.tfjs, node: process.version,
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`, batchSize, steps, reps, rows, rigl,
   };
