@@ -9,6 +9,7 @@ import { UnsafeFileError } from '../folder-reads';
 import { convertDenseLayers, KERNEL_CHOICES, type KernelChoice } from '../sparse/sparse-conversion';
 import { compileSparseKernels } from '../sparse/kernel-module';
 import { checkSparseDenseLayers } from '../sparse/sparse-dense-layer'; // also registers SparseDense with tf.serialization
+import { installChainPredict } from '../sparse/chain-predict';
 
 /** What the compact artifacts carry in `userDefinedMetadata`. */
 interface SparseMetadata {
@@ -211,6 +212,7 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
     model.dispose();
     throw error;
   }
+  installChainPredict(model);
   return model;
 }
 
