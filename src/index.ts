@@ -90,6 +90,7 @@ export { fileSystem } from './plugins/export/file-handler';
 export { SparseDense, type SparseDenseArgs } from './plugins/sparse/sparse-dense-layer';
 export { sparseDense, registerSparseKernels, sparseKernelsServe, SPARSE_DENSE_KERNELS, type CompressedColumns, type FusedActivation } from './plugins/sparse/sparse-dense-op';
 export { SPARSE_CROSSOVER_DENSITY, type KernelChoice } from './plugins/sparse/sparse-conversion';
+export { probeSparseSpeed, probeResults, PROBE_BATCHES, PROBE_MARGIN, type ProbeResult, type ProbeUse } from './plugins/sparse/speed-probe';
 export { compileSparseKernels } from './plugins/sparse/kernel-module';
 export { registerWasmTrainingKernels, type WasmKernelOptions } from './plugins/backends/wasm-training-kernels';
 export { DETECTORS, RECOMMENDED_DETECTOR, fitDetector, loadDetector, registerDetector, tuneDetector } from './kit/detectors';

@@ -214,7 +214,8 @@ export interface MoonOptions {
   /**
    * How masked Dense layers compute while they train: 'dense' (default; the dense product of a kernel holding
    * zeros), 'sparse' (the compiled sparse kernels on the active weights, on cpu and wasm; elsewhere dense) or 'auto'
-   * (sparse where the layer's density is under the backend's crossover, `SPARSE_CROSSOVER_DENSITY`). The kernels,
+   * (sparse where a short measurement of the layer's training products on this machine finds it faster, cached per
+   * shape for the process; never above the backend's `SPARSE_CROSSOVER_DENSITY`). The kernels,
    * masks, slots, checkpoints and results are the same in every mode; Conv2D layers stay dense.
    */
   kernels?: KernelChoice;

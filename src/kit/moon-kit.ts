@@ -132,6 +132,16 @@ export class MoonKit {
     return this.parts.masks.view();
   }
 
+  /**
+   * Per masked Dense layer (by name), whether its products run through the sparse kernels with the current masks:
+   * what `kernels: 'sparse'` or 'auto' (measured on this machine) chose at the last fit's start or mask update.
+   * Empty with `kernels: 'dense'`; every layer false before the first fit.
+   */
+  get sparseKernelLayers(): Readonly<Record<string, boolean>> {
+    this.assertLive('kit.sparseKernelLayers');
+    return this.parts.sparseTraining?.sparseLayers() ?? {};
+  }
+
   /** @deprecated 0.1 name of {@link maskSummary} (it returns counts, not masks); kept for one release. */
   get masks(): readonly LayerMaskInfo[] {
     return this.maskSummary;

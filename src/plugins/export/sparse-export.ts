@@ -169,8 +169,9 @@ export interface LoadSparseOptions {
   /**
    * How Dense layers run. 'dense' (default): as saved, an ordinary model whose kernels hold zeros (the one to
    * fine-tune). 'sparse': every Dense layer whose kernel holds zeros becomes a `SparseDense` layer, which runs the
-   * compiled sparse kernels on cpu and wasm. 'auto': only those whose density is at most the current backend's
-   * crossover (`SPARSE_CROSSOVER_DENSITY`; none on webgl/webgpu), where they predict faster.
+   * compiled sparse kernels on cpu and wasm. 'auto': only those that predict faster sparse on this machine, at batch 1 and 32,
+   * by a short measurement of the layer's shape at first use (cached for the process; none on webgl/webgpu, none
+   * above the backend's `SPARSE_CROSSOVER_DENSITY`).
    */
   kernels?: KernelChoice;
 }
@@ -197,9 +198,9 @@ export async function loadSparse(source: string | tf.io.IOHandler, options: Load
     // SparseDense layers are for inference: a saved optimizer's state (includeOptimizer) is left out.
     const layerWeights = splitWeights(specs, data).filter((w) => (w as { group?: string }).group !== 'optimizer');
     trainingConfig = undefined;
+    await compileSparseKernels(); // before converting: 'auto' times the kernels on this machine
     const { weights: converted } = convertDenseLayers(modelTopology, layerWeights, kernels, tf.getBackend());
     ({ specs, data } = joinWeights(converted));
-    await compileSparseKernels();
   }
   const model = await freeingOnFailure(() =>
     tf.loadLayersModel(

@@ -1,6 +1,7 @@
 import type { NamedWeight } from '../export/sparse-codec';
 import { compressColumns } from './column-layout';
 import { sparseKernelsServe } from './sparse-dense-op';
+import { probeSparseSpeed, type ProbeUse } from './speed-probe';
 
 /** How `loadSparse` runs Dense layers: 'dense' as saved, 'sparse' every one that holds zeros, 'auto' where faster. */
 export type KernelChoice = 'auto' | 'sparse' | 'dense';
@@ -8,13 +9,20 @@ export type KernelChoice = 'auto' | 'sparse' | 'dense';
 export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'sparse', 'dense'];
 
 /**
- * Per backend, the density (nonzeros / weights) up to which `kernels: 'auto'` makes a SparseDense layer, from the
- * crossover `npm run bench:sparse` measured (docs/RESULTS.md): on wasm (XNNPACK dense) sparse breaks even at about
- * 0.3 for batch 1 and 0.5 for batch 32; on cpu it was faster at every density measured, up to 0.9. Backends absent
- * here (webgl, webgpu) keep Dense layers.
+ * Per backend, the density (nonzeros / weights) above which `kernels: 'auto'` never makes a layer sparse, without
+ * measuring: the batch-1 crossover `npm run bench:sparse` measured (docs/RESULTS.md; wasm with XNNPACK's dense
+ * product breaks even at 0.15–0.3 for batch 1 on the machines measured, cpu's JavaScript product at every density up
+ * to 0.9). At or under it, 'auto' measures the layer's shape on the running machine (`speed-probe.ts`). Backends
+ * absent here (webgl, webgpu) keep Dense layers.
  */
 export const SPARSE_CROSSOVER_DENSITY: Readonly<Record<string, number>> = Object.freeze({ wasm: 0.3, cpu: 0.9 });
 
+/** A Dense kernel's shape and stored entries, what a decision needs. */
+export interface KernelShape {
+  readonly inDim: number;
+  readonly units: number;
+  readonly nnz: number;
+}
 
 /** A serialized layer as it appears in a model topology's `config.layers`. */
 interface LayerJson {
@@ -31,21 +39,25 @@ function topologyLayers(topology: unknown): LayerJson[] {
 }
 
 /**
- * Whether the sparse kernels should run a layer of this density on `backendName`: 'sparse' wherever they serve the
- * backend, 'auto' only up to its crossover density. Shared by loading (conversion) and training.
+ * Whether the sparse kernels should run a layer of this shape on `backendName` (the current backend for 'auto'):
+ * 'sparse' wherever they serve the backend; 'auto' only at or under its {@link SPARSE_CROSSOVER_DENSITY} and where
+ * a measurement on this machine finds sparse faster for `use` (cached per shape for the process). Shared by
+ * loading (conversion) and training; call it outside any gradient tape (the probe runs ops).
  */
-export function sparsePays(choice: Exclude<KernelChoice, 'dense'>, density: number, backendName: string): boolean {
+export function sparsePays(choice: Exclude<KernelChoice, 'dense'>, kernel: KernelShape, backendName: string, use: ProbeUse): boolean {
   if (!sparseKernelsServe(backendName)) return false;
-  return choice === 'sparse' || density <= (SPARSE_CROSSOVER_DENSITY[backendName] ?? 0);
+  if (choice === 'sparse') return true;
+  if (kernel.nnz / (kernel.inDim * kernel.units) > (SPARSE_CROSSOVER_DENSITY[backendName] ?? 0)) return false;
+  return probeSparseSpeed(kernel.inDim, kernel.units, kernel.nnz, use).sparseFaster;
 }
 
 /**
- * Whether a Dense layer with this kernel density should become a SparseDense layer under `choice`: never for
- * 'dense' or a kernel without zeros; 'sparse' converts on any backend (SparseDense falls back to a dense product).
+ * Whether a Dense layer with this kernel should become a SparseDense layer under `choice`: never for 'dense' or a
+ * kernel without zeros; 'sparse' converts on any backend (SparseDense falls back to a dense product).
  */
-export function convertsAtDensity(choice: KernelChoice, density: number, backendName: string): boolean {
-  if (choice === 'dense' || density >= 1) return false;
-  return choice === 'sparse' || sparsePays(choice, density, backendName);
+export function convertsKernel(choice: KernelChoice, kernel: KernelShape, backendName: string): boolean {
+  if (choice === 'dense' || kernel.nnz >= kernel.inDim * kernel.units) return false;
+  return choice === 'sparse' || sparsePays(choice, kernel, backendName, 'inference');
 }
 
 /**
@@ -69,7 +81,7 @@ export function convertDenseLayers(
     if (layer.config.activation !== undefined && typeof layer.config.activation !== 'string') continue; // a custom activation object
     const [inDim, units] = kernel.shape;
     const layout = compressColumns(new Float32Array(kernel.data.slice().buffer), inDim, units);
-    if (!convertsAtDensity(choice, layout.values.length / (inDim * units), backendName)) continue;
+    if (!convertsKernel(choice, { inDim, units, nnz: layout.values.length }, backendName)) continue;
     const { name: _n, trainable, dtype, batch_input_shape, activation, use_bias } = layer.config;
     void _n;
     layer.class_name = 'SparseDense';

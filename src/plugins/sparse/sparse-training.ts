@@ -12,6 +12,10 @@ interface DeviceLayout {
   /** Flat position in the kernel of each stored entry (row · outDim + column), column-major order. */
   readonly positions: tf.Tensor1D;
   readonly density: number;
+  /** Whether the layer computes sparsely: decided when the layout is built ('auto' measures; see sparsePays). */
+  readonly sparse: boolean;
+  /** The backend the decision was made on; another backend gets the dense product until the next refresh. */
+  readonly backend: string;
 }
 
 /** A Dense layer's `call`, as tfjs-layers defines it. */
@@ -82,6 +86,9 @@ export class SparseTraining {
         columnStarts: tf.tensor1d(columnStarts, 'int32'),
         positions: tf.tensor1d(positions, 'int32'),
         density: rowIndices.length / entry.kernel.size,
+        // Decided here, outside fit's gradient tape ('auto' may run a probe, which runs ops of its own).
+        sparse: sparsePays(this.choice, { inDim, units: outDim, nnz: rowIndices.length }, tf.getBackend(), 'training'),
+        backend: tf.getBackend(),
       });
     }
   }
@@ -103,9 +110,14 @@ export class SparseTraining {
     return this.masks.entries.filter((e) => e.kernel.className === 'Dense' && e.kernel.shape.length === 2 && e.kernel.layer === e.kernel.outerLayer);
   }
 
-  /** Whether `entry` runs sparse now: a layout, a backend with the kernels, the density, and no dense step. */
+  /** Whether `entry` runs sparse now: a layout that chose sparse on the current backend, and no dense step. */
   private runsSparse(layout: DeviceLayout | undefined): layout is DeviceLayout {
-    return layout !== undefined && !this.denseStep && sparsePays(this.choice, layout.density, tf.getBackend());
+    return layout !== undefined && !this.denseStep && layout.sparse && layout.backend === tf.getBackend();
+  }
+
+  /** Per masked Dense layer (by name), whether it computes sparsely with the current layouts: what 'auto' chose. */
+  sparseLayers(): Record<string, boolean> {
+    return Object.fromEntries(this.denseEntries().map((e) => [e.kernel.layer.name, this.layouts.get(e)?.sparse ?? false]));
   }
 
   private patch(entry: MaskEntry): void {
