@@ -1,32 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { exportSparse, loadSparse } from '../src';
+import { loadSparse } from '../src';
 import { installChainPredict } from '../src/plugins/sparse/chain-predict';
 import { buildBatchNormMlp, buildMlp } from './helpers/models';
+import { exportedInMemory, sparsifyDense } from './helpers/sparse-models';
 
 // The direct predict path loadSparse installs on Sequential chains (src/plugins/sparse/chain-predict.ts), in the cpu
 // and the wasm project: the same values as tfjs-layers' predict, bit for bit, and tfjs's own errors for the rest.
-
-/** Zeroes all but about `density` of the hidden Dense kernels (the head keeps its weights), seeded. */
-function sparsify(model: tf.LayersModel, density: number): void {
-  let state = 11;
-  const next = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
-  dense.slice(0, -1).forEach((layer) => {
-    const [kernel, ...rest] = layer.getWeights();
-    const values = kernel.dataSync().slice();
-    for (let i = 0; i < values.length; i++) if (next() >= density) values[i] = 0;
-    layer.setWeights([tf.tensor(values, kernel.shape), ...rest]);
-  });
-}
-
-async function exported(model: tf.LayersModel): Promise<tf.io.IOHandler> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await exportSparse(model, tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return tf.io.fromMemory(saved!);
-}
 
 /** tfjs-layers' own predict, bypassing the installed own property. */
 const tfjsPredict = (model: tf.LayersModel, x: tf.Tensor, config?: tf.ModelPredictConfig): tf.Tensor =>
@@ -40,8 +19,8 @@ describe(`chain predict (${process.env.TFJS_TEST_BACKEND})`, () => {
     const model = buildMlp(5);
     model.add(tf.layers.dropout({ rate: 0.5 }));
     model.add(tf.layers.activation({ activation: 'linear' }));
-    sparsify(model, 0.1);
-    source = await exported(model);
+    sparsifyDense(model, 0.1, [0, 1], 11); // the head keeps its weights
+    source = await exportedInMemory(model);
     model.dispose();
   });
 

@@ -1,32 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, exportSparse, loadSparse, MoonConfigError, MoonModelError, SparseDense, SPARSE_CROSSOVER_DENSITY } from '../src';
+import { createMoon, loadSparse, MoonConfigError, MoonModelError, SparseDense, SPARSE_CROSSOVER_DENSITY } from '../src';
 import { buildMlp } from './helpers/models';
+import { exportedInMemory as exported, sparsifyDense } from './helpers/sparse-models';
 import { probeSparseSpeed } from '../src/plugins/sparse/speed-probe';
 
 // loadSparse(…, { kernels }) and the SparseDense layer, in the cpu and the wasm project.
-
-/** Zeroes all but about `density` of every Dense kernel except those in `keepDense`, seeded. */
-function sparsify(model: tf.LayersModel, density: number, keepDense: readonly number[] = []): void {
-  let state = 7;
-  const next = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  model.layers.forEach((layer, index) => {
-    if (layer.getClassName() !== 'Dense' || keepDense.includes(index)) return;
-    const [kernel, ...rest] = layer.getWeights();
-    const values = kernel.dataSync().slice();
-    for (let i = 0; i < values.length; i++) if (next() >= density) values[i] = 0;
-    layer.setWeights([tf.tensor(values, kernel.shape), ...rest]);
-  });
-}
-
-/** The model's artifacts as exportSparse writes them, kept in memory. */
-async function exported(model: tf.LayersModel): Promise<tf.io.IOHandler> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await exportSparse(model, tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return tf.io.fromMemory(saved!);
-}
 
 async function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   const [x, y] = [await a.data(), await b.data()];
@@ -40,7 +18,7 @@ describe(`loadSparse kernels (${process.env.TFJS_TEST_BACKEND})`, () => {
 
   test("'sparse' turns every Dense layer holding zeros into SparseDense; predictions equal the dense model's", async () => {
     const model = buildMlp(3);
-    sparsify(model, 0.1, [2]); // the softmax head stays dense, as ERK keeps it
+    sparsifyDense(model, 0.1, [0, 1]); // the softmax head stays dense, as ERK keeps it
     const source = await exported(model);
     const sparse = await loadSparse(source, { kernels: 'sparse' });
     expect(classNames(sparse)).toEqual(['SparseDense', 'SparseDense', 'Dense']);
@@ -57,7 +35,7 @@ describe(`loadSparse kernels (${process.env.TFJS_TEST_BACKEND})`, () => {
 
   test("'auto' converts where the density is under the backend's crossover and the probe finds sparse faster", async () => {
     const model = buildMlp(4);
-    sparsify(model, 0.1, [1, 2]); // layer 1 keeps all its weights
+    sparsifyDense(model, 0.1, [0]); // layer 1 keeps all its weights
     const auto = await loadSparse(await exported(model), { kernels: 'auto' });
     const layer0 = (await loadSparse(await exported(model), { kernels: 'sparse' })).layers[0] as SparseDense;
     const nnz = (layer0.getConfig() as { nnz: number }).nnz;
@@ -71,7 +49,7 @@ describe(`loadSparse kernels (${process.env.TFJS_TEST_BACKEND})`, () => {
     const hidden = tf.layers.dense({ units: 9, activation: 'tanh', useBias: false, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input);
     const out = tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(hidden);
     const model = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
-    sparsify(model, 0.5);
+    sparsifyDense(model, 0.5);
     const sparse = await loadSparse(await exported(model), { kernels: 'sparse' });
     expect(classNames(sparse)).toEqual(['InputLayer', 'SparseDense', 'SparseDense']);
     const x = tf.randomNormal([3, 5, 12], 0, 1, 'float32', 1);
@@ -83,7 +61,7 @@ describe(`loadSparse kernels (${process.env.TFJS_TEST_BACKEND})`, () => {
 
   test('a model with SparseDense layers saves and loads through tf.serialization, and predicting leaks no tensor', async () => {
     const model = buildMlp(5);
-    sparsify(model, 0.2);
+    sparsifyDense(model, 0.2);
     const sparse = await loadSparse(await exported(model), { kernels: 'sparse' });
     let saved: tf.io.ModelArtifacts | undefined;
     await sparse.save(tf.io.withSaveHandler(async (a) => {
@@ -107,7 +85,7 @@ describe(`loadSparse kernels (${process.env.TFJS_TEST_BACKEND})`, () => {
 
   test('bad options and training a SparseDense model with a kit are typed errors', async () => {
     const model = buildMlp(6);
-    sparsify(model, 0.2);
+    sparsifyDense(model, 0.2);
     const source = await exported(model);
     await expect(loadSparse(source, { kernels: 'fast' as never })).rejects.toThrow(MoonConfigError);
     await expect(loadSparse(source, { kernels: 'fast' as never })).rejects.toThrow(/'auto', 'sparse' or 'dense'/);

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMoon, exportSparse, loadSparse, SPARSE_CROSSOVER_DENSITY } from '../src';
+import { createMoon, loadSparse, SPARSE_CROSSOVER_DENSITY } from '../src';
 import { measureRatio, PROBE_BATCHES, PROBE_MARGIN, probeResults, probeSparseSpeed } from '../src/plugins/sparse/speed-probe';
 import { compileSparseKernels } from '../src/plugins/sparse/kernel-module';
 import { mnistSubset } from './helpers/data';
 import { buildMlp } from './helpers/models';
+import { exportedInMemory, sparsifyDense } from './helpers/sparse-models';
 
 // 'auto''s per-machine decision (src/plugins/sparse/speed-probe.ts), in the cpu and the wasm project.
 
@@ -12,18 +13,6 @@ const spin = (ms: number) => (): void => {
   const end = performance.now() + ms;
   while (performance.now() < end);
 };
-
-/** Zeroes all but about `density` of the first `count` Dense kernels, seeded. */
-function sparsify(model: tf.LayersModel, density: number, count: number): void {
-  let state = 3;
-  const next = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  model.layers.slice(0, count).forEach((layer) => {
-    const [kernel, ...rest] = layer.getWeights();
-    const values = kernel.dataSync().slice();
-    for (let i = 0; i < values.length; i++) if (next() >= density) values[i] = 0;
-    layer.setWeights([tf.tensor(values, kernel.shape), ...rest]);
-  });
-}
 
 describe(`speed probe (${process.env.TFJS_TEST_BACKEND})`, () => {
   beforeAll(() => compileSparseKernels());
@@ -57,13 +46,11 @@ describe(`speed probe (${process.env.TFJS_TEST_BACKEND})`, () => {
 
   test("loadSparse(…, { kernels: 'auto' }) converts exactly the layers the probe finds faster, never one above the crossover", async () => {
     const model = buildMlp(4);
-    sparsify(model, 0.1, 1); // layer 0: 10%; layers 1 and 2 keep every weight
+    sparsifyDense(model, 0.1, [0], 3); // layer 0: 10%; layers 1 and 2 keep every weight
     const second = model.layers[1].getWeights();
     const halfZero = second[0].dataSync().map((v, i) => (i % 4 === 0 ? v : 0)); // 25%
     model.layers[1].setWeights([tf.tensor(halfZero, second[0].shape), second[1]]);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await exportSparse(model, tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-    const auto = await loadSparse(tf.io.fromMemory(saved!), { kernels: 'auto' });
+    const auto = await loadSparse(await exportedInMemory(model), { kernels: 'auto' });
     const backend = process.env.TFJS_TEST_BACKEND!;
     const expected = [[784, 32, 2509], [32, 16, 128]].map(([i, u, nnz]) =>
       nnz / (i * u) <= SPARSE_CROSSOVER_DENSITY[backend] && probeSparseSpeed(i, u, nnz, 'inference').sparseFaster ? 'SparseDense' : 'Dense',
