@@ -65,16 +65,21 @@ export class MaskUpdaterCallback extends tf.Callback {
     this.phase.announcedStep = step; // the wrapper steps only announced steps: the kit's callbacks are in this fit
     if (this.updater.isDue(step)) this.updater.arm(step);
     // RigL's growth reads the dense gradient: that one step runs the Dense layers' own dense product.
-    if (this.sparse) this.sparse.denseStep = this.updater.pendingStep !== null && this.updater.needsGradients;
+    if (!this.sparse) return;
+    this.sparse.denseStep = this.updater.pendingStep !== null && this.updater.needsGradients;
+    // Compact optimizer state for the sparse layers (again after a mask update, a checkpoint or a resume).
+    if (!this.sparse.denseStep) await this.sparse.prepareStep(this.wrapper().inner);
   }
 
   override async onBatchEnd(): Promise<void> {
     let masksChanged = false;
+    const step = this.wrapper().iterations; // the step just taken (1-based)
+    // Mask updates and pruning read and zero the optimizer's slots in the kernels' shape.
+    if (this.updater.pendingStep !== null || this.pruning?.isDue(step)) await this.sparse?.compact.toDense();
     if (this.updater.pendingStep !== null) {
       await this.updater.update(this.wrapper().inner);
       masksChanged = true;
     }
-    const step = this.wrapper().iterations; // the step just taken (1-based)
     if (this.pruning?.isDue(step)) {
       await this.pruning.pruneAt(step);
       masksChanged = true;
@@ -87,6 +92,7 @@ export class MaskUpdaterCallback extends tf.Callback {
 
   override async onTrainEnd(): Promise<void> {
     this.updater.release(); // a fit stopped between onBatchBegin and onBatchEnd leaves nothing behind
+    await this.sparse?.compact.toDense(); // after fit the optimizer's slots are as dense mode leaves them
   }
 
   /** Mask updates zero optimizer slots at grown positions: fail before the first step if they cannot be read. */

@@ -38,7 +38,7 @@ import { kitContainer, resolveDistribution, resolveSparsifier } from './kit-cont
 import { maskableLayerLookup } from './registry';
 import { claimModel, releaseModel } from './live-kits';
 import { checkModel, type CheckedModel } from './model-checks';
-import { MoonKit } from './moon-kit';
+import { MoonKit, stepsUnmasked } from './moon-kit';
 import { identityOf, loadResume } from './resume';
 import { TOKENS } from './tokens';
 
@@ -163,7 +163,12 @@ function assembleKit(
     ? new GradualPruning(masks, settings.prune, finalCounts, events)
     : undefined;
 
-  const sparseTraining = settings.kernels === 'dense' ? undefined : new SparseTraining(masks, settings.kernels);
+  const sparseTraining = settings.kernels === 'dense' ? undefined : new SparseTraining(
+    masks,
+    settings.kernels,
+    // Compact optimizer steps need the masked step; the random weight drop rewrites whole kernels every step.
+    weightDrop === undefined && !stepsUnmasked(settings.sparsity, updater.changesMasks, false),
+  );
   const callbacks: tf.Callback[] = [
     new NanGuardCallback(lossWatch),
     new MaskUpdaterCallback(id, masks, updater, events, phase, { epochs: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch }, pruning, sparseTraining),

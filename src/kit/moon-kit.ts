@@ -61,6 +61,14 @@ export interface KitParts {
 const wrappedOptimizers = new WeakSet<tf.Optimizer>();
 
 /**
+ * Whether the wrapper steps the inner optimizer on unmasked gradients (dense training: sparsity 0, masks that
+ * never change, no random weight drop), as a plain fit would.
+ */
+export function stepsUnmasked(sparsity: number, changesMasks: boolean, dropsWeights: boolean): boolean {
+  return sparsity === 0 && !changesMasks && !dropsWeights;
+}
+
+/**
  * What {@link createMoon} returns: everything a `model.fit` call needs — the optimizer wrapper, the loss, the
  * labels, the callbacks — and what comes after it: `finalize`, `monitor`, checkpoints. The kit owns no training
  * state itself: it hands out its parts (masks, α schedule, weight average, …), which own theirs.
@@ -183,14 +191,15 @@ export class MoonKit {
       throw new MoonOptimizerError('this optimizer is already wrapped by a kit: its state would be stepped twice; create a new optimizer for each wrapper');
     }
     wrappedOptimizers.add(inner);
-    const { masks, updater, phase, weightDrop, settings, id } = this.parts;
+    const { masks, updater, phase, weightDrop, settings, id, sparseTraining } = this.parts;
     return new MaskedOptimizer(inner, masks, updater, id, {
       phase,
       requiresCallbacks: updater.changesMasks || settings.unknownAware || settings.lr !== undefined || settings.prune !== undefined,
       // Dense training (sparsity 0, masks that never change) steps the inner optimizer as a plain fit would.
-      passThrough: settings.sparsity === 0 && !updater.changesMasks && weightDrop === undefined,
+      passThrough: stepsUnmasked(settings.sparsity, updater.changesMasks, weightDrop !== undefined),
       weightDecay: settings.weightDecay,
       beforeStep: weightDrop ? () => weightDrop.beforeStep() : undefined,
+      compact: sparseTraining?.compactSteps ? sparseTraining.compact : undefined,
     });
   }
 

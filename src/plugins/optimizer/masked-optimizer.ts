@@ -3,6 +3,7 @@ import { MoonConfigError, MoonModelError } from '../../core/errors';
 import type { FitPhase } from '../fit/fit-phase';
 import { applyMask, type MaskSet } from '../masks/mask-set';
 import { getOptimizerLearningRate, probeOptimizerSlots, setOptimizerLearningRate } from './optimizer-slots';
+import type { CompactGradients, CompactStep } from './compact-gradients';
 import { INNER_ITER, innerOptimizerFromConfig } from './saved-optimizer';
 
 /** A gradient or an optimizer weight with the name of its variable (tfjs-core's NamedTensor). */
@@ -34,6 +35,8 @@ export interface WrapperContext {
   readonly passThrough?: boolean;
   /** Coupled L2 decay: weightDecay · w is added to each gradient before masking (0 or absent: none). */
   readonly weightDecay?: number;
+  /** Compact optimizer state of sparse training (`kernels`): kernels stepped on their active weights alone. */
+  readonly compact?: CompactGradients;
 }
 
 /**
@@ -95,7 +98,8 @@ export class MaskedOptimizer extends tf.Optimizer {
     this.assertCallbacksAttached();
     this.context.phase.inTrainingStep = true;
     try {
-      return super.computeGradients(f, varList);
+      const compute = () => super.computeGradients(f, varList);
+      return this.context.compact ? this.context.compact.collectDuring(compute) : compute();
     } finally {
       this.context.phase.inTrainingStep = false;
     }
@@ -109,10 +113,14 @@ export class MaskedOptimizer extends tf.Optimizer {
     this.assertOwnModel(gradients.map((g) => g.name));
     this.assertCallbacksAttached();
     const step = this.iterations_ + 1;
-    if (this.tap.isArmedFor(step)) {
-      this.tap.receiveGradients(gradients.filter((g) => this.masks.entryFor(g.name) !== undefined));
-    } else {
-      this.maskedStep(gradients);
+    try {
+      if (this.tap.isArmedFor(step)) {
+        this.tap.receiveGradients(gradients.filter((g) => this.masks.entryFor(g.name) !== undefined));
+      } else {
+        this.maskedStep(gradients);
+      }
+    } finally {
+      this.context.compact?.close();
     }
     this.incrementIterations();
   }
@@ -125,6 +133,18 @@ export class MaskedOptimizer extends tf.Optimizer {
     return gradients.map(({ name, tensor }) => ({ name, tensor: tf.add(tensor, tf.mul(variables[name], decay)) }));
   }
 
+  /**
+   * What the inner optimizer steps, in the order of `gradients` (its slots are kept by position): a compact kernel's
+   * active weights with their gradient, a masked kernel's gradient times its mask, any other gradient as it is.
+   */
+  private innerGradients(gradients: readonly NamedTensor[], compact: readonly (CompactStep | undefined)[]): NamedTensor[] {
+    const dense = gradients.map((g, i) => (compact[i] ? { name: compact[i]!.values.name, tensor: compact[i]!.gradient } : g));
+    return this.withWeightDecay(dense).map(({ name, tensor }) => {
+      const entry = this.masks.entryFor(name);
+      return { name, tensor: entry ? tf.mul(tensor, entry.mask) : tensor };
+    });
+  }
+
   private maskedStep(gradients: readonly NamedTensor[]): void {
     if (this.context.passThrough) {
       if (!this.context.weightDecay) this.inner.applyGradients(gradients as NamedTensor[]);
@@ -133,15 +153,14 @@ export class MaskedOptimizer extends tf.Optimizer {
     }
     this.context.beforeStep?.();
     tf.tidy(() => {
-      const masked = this.withWeightDecay(gradients).map(({ name, tensor }) => {
+      const compact = gradients.map(({ name, tensor }) => this.context.compact?.take(name, tensor));
+      this.inner.applyGradients(this.innerGradients(gradients, compact));
+      gradients.forEach(({ name }, i) => {
         const entry = this.masks.entryFor(name);
-        return { name, tensor: entry ? tf.mul(tensor, entry.mask) : tensor };
+        // A compact step wrote only active weights; a dense one re-masks (slots at switched-off positions move them).
+        if (compact[i]) compact[i]!.writeBack();
+        else if (entry) entry.kernel.variable.assign(applyMask(entry.kernel.variable, entry.mask));
       });
-      this.inner.applyGradients(masked);
-      for (const { name } of gradients) {
-        const entry = this.masks.entryFor(name);
-        if (entry) entry.kernel.variable.assign(applyMask(entry.kernel.variable, entry.mask));
-      }
     });
   }
 
@@ -198,6 +217,7 @@ export class MaskedOptimizer extends tf.Optimizer {
    * update steps skip the inner step, and which Adam's bias correction needs), then the inner optimizer's slots.
    */
   override async getWeights(): Promise<NamedTensor[]> {
+    await this.context.compact?.toDense(); // slots in the kernels' shape and names, as dense mode saves them
     const innerWeights = await this.inner.getWeights();
     const renamed = innerWeights.map((w) => (w.name === 'iter' ? { name: INNER_ITER, tensor: w.tensor } : w));
     return [await this.saveIterations(), ...renamed];
@@ -205,6 +225,7 @@ export class MaskedOptimizer extends tf.Optimizer {
 
   /** Restores what {@link getWeights} returned: both step counters and the inner optimizer's slots. */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    await this.context.compact?.toDense(); // the slots given are dense-mode slots; the next step makes them compact
     const rest = await this.extractIterations(weightValues);
     const innerIter = rest.find((w) => w.name === INNER_ITER);
     const slots = rest.filter((w) => w.name !== INNER_ITER);

@@ -45,6 +45,43 @@ export function scaleSlots(slots: readonly OptimizerSlot[], keep: ReadonlyMap<st
   }
 }
 
+/** How {@link remapSlots} changes the slots of one variable: the variable they belong to next, and their new value. */
+export interface SlotRemap {
+  readonly owner: string;
+  /** The slot's value for the new owner (a new tensor; the slot given is left as it is). */
+  convert(slot: tf.Tensor): tf.Tensor;
+}
+
+/**
+ * Gives the slots of the variables named in `remap` to other variables, with values of another shape, through the
+ * optimizer's own `getWeights()`/`setWeights()`: TF.js's optimizers keep slots by position, so positions stay and
+ * names and shapes change. Every slot variable is rebuilt by `setWeights`; the old ones are freed. Nothing happens
+ * when no slot belongs to a variable named (a fresh optimizer, or SGD).
+ */
+export async function remapSlots(optimizer: tf.Optimizer, remap: ReadonlyMap<string, SlotRemap>): Promise<void> {
+  const weights = await optimizer.getWeights();
+  const target = (name: string) => {
+    const parts = splitSlotName(name);
+    const to = parts && remap.get(parts.owner);
+    return to ? { to, slot: parts.slot } : undefined;
+  };
+  if (!weights.some((w) => target(w.name) !== undefined)) {
+    tf.dispose(weights.filter((w) => w.name === 'iter').map((w) => w.tensor)); // getWeights() made a fresh scalar
+    return;
+  }
+  const made: tf.Tensor[] = [];
+  const next = weights.map((w) => {
+    const t = target(w.name);
+    if (t === undefined) return w;
+    const tensor = tf.tidy(() => t.to.convert(w.tensor));
+    made.push(tensor);
+    return { name: `${t.to.owner}/${t.slot}`, tensor };
+  });
+  await optimizer.setWeights(next);
+  // setWeights made a variable of its own from each tensor given (sharing the data): the old slots and what was made go.
+  tf.dispose([...weights.map((w) => w.tensor), ...made]);
+}
+
 /**
  * Whether `optimizer`'s slots can be read; resolves to the error `getWeights()` raised, or undefined. Never
  * rejects (an unhandled rejection would crash Node before the kit can report it).

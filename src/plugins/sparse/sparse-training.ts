@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MaskEntry, MaskSet } from '../masks/mask-set';
 import { compressColumns } from './column-layout';
+import { CompactOptimizerState } from './compact-state';
 import { gatherElements, scatterAddElements } from './gather-scatter-op';
 import { sparsePays, type KernelChoice } from './sparse-conversion';
 import { sparseDenseLastAxis, type FusedActivation } from './sparse-dense-op';
@@ -43,14 +44,30 @@ function gatherActive(kernel: tf.Tensor, positions: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * Sparse training of masked Dense layers (`createMoon({ kernels })`): dense storage, sparse compute. Each Dense
- * layer keeps its dense kernel variable, masks, optimizer slots, checkpoints and export exactly as in dense-with-mask
- * training; only its forward product (and so its backward products) runs through the compiled sparse kernels on the
- * active weights, gathered from the kernel each step. Their gradient comes back as a dense tensor that is zero off the
- * mask, which the optimizer wrapper masks anyway, so the weights follow the same updates to float32 rounding.
+ * As {@link gatherActive}, but the backward pass hands the gradient at the active weights to `collect` (compact
+ * optimizer state) and reports the kernel's gradient as what `collect` returns (zeros the wrapper never applies).
+ */
+function gatherActiveCollecting(kernel: tf.Tensor, positions: tf.Tensor1D, collect: (gradient: tf.Tensor) => tf.Tensor): tf.Tensor1D {
+  const gather = tf.customGrad(((k: tf.Tensor) => ({
+    value: gatherElements(k, positions),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => collect(dy as tf.Tensor),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return gather(kernel) as tf.Tensor1D;
+}
+
+/**
+ * Sparse training of masked Dense layers (`createMoon({ kernels })`): dense kernels, sparse compute. Each Dense
+ * layer keeps its dense kernel variable, masks, checkpoints and export exactly as in dense-with-mask training; its
+ * forward product (and so its backward products) runs through the compiled sparse kernels on the active weights,
+ * gathered from the kernel each step, so the weights follow the same updates to float32 rounding. Without compact
+ * steps (below) their gradient comes back as a dense tensor that is zero off the mask, which the wrapper masks.
  *
  * A step that needs the dense gradient (RigL's growth, armed by the mask updater) runs the layer's own dense product.
  * Conv2D layers stay dense. Layouts are rebuilt from the masks (one asynchronous read each) whenever they change.
+ *
+ * With compact optimizer state ({@link CompactOptimizerState}, on unless the as-released random weight drop changes
+ * kernels every step), a sparse layer's gradient stays at its active weights and the optimizer steps only those:
+ * no dense gradient and no pass over the whole kernel per step.
  */
 export class SparseTraining {
   private readonly layouts = new Map<MaskEntry, DeviceLayout>();
@@ -58,20 +75,38 @@ export class SparseTraining {
   private readonly originals = new Map<MaskEntry, LayerCall | undefined>();
   /** Set by the mask-updater callback for a step whose gradients must be dense (RigL's growth). */
   denseStep = false;
+  /** The optimizer wrapper's view of the compact steps (what `kit.optimizer` hands it). */
+  readonly compact = new CompactOptimizerState();
 
   /**
    * @param masks the kit's mask set: its Dense entries train sparsely
    * @param choice 'sparse': every masked Dense layer on cpu and wasm; 'auto': those under the backend's crossover
+   * @param compactSteps whether the optimizer may step sparse layers on their active weights alone
    */
   constructor(
     private readonly masks: MaskSet,
     private readonly choice: Exclude<KernelChoice, 'dense'>,
+    readonly compactSteps = true,
   ) {
     for (const entry of this.denseEntries()) this.patch(entry);
   }
 
+  /**
+   * Before a step: makes `optimizer`'s slots of the layers that compute sparsely compact, if they are not yet (after
+   * a refresh, a checkpoint, a `getWeights`). Asynchronous, so the kit's callbacks run it before each batch.
+   */
+  async prepareStep(optimizer: tf.Optimizer): Promise<void> {
+    if (!this.compactSteps || this.compact.isCompact) return;
+    const candidates = this.denseEntries().flatMap((entry) => {
+      const layout = this.layouts.get(entry);
+      return layout && layout.sparse && layout.backend === tf.getBackend() ? [{ entry, positions: layout.positions }] : [];
+    });
+    await this.compact.toCompact(optimizer, candidates);
+  }
+
   /** Rebuilds every layout from the current masks (after masks changed: a mask update, pruning, a resume). */
   async refresh(): Promise<void> {
+    await this.compact.toDense(); // compact slots follow the old layouts
     for (const entry of this.denseEntries()) {
       const [inDim, outDim] = entry.kernel.shape;
       const { rowIndices, columnStarts } = compressColumns((await entry.mask.data()) as Float32Array, inDim, outDim);
@@ -93,8 +128,9 @@ export class SparseTraining {
     }
   }
 
-  /** Restores the layers' own `call` and frees the layouts. */
+  /** Restores the layers' own `call` and frees the layouts and the compact vectors. */
   dispose(): void {
+    this.compact.release();
     for (const [entry, own] of this.originals) {
       const layer = entry.kernel.layer as unknown as DenseInternals;
       if (own) layer.call = own;
@@ -133,7 +169,9 @@ export class SparseTraining {
         // tfjs-layers' activation classes are registered under lower-case names ('relu', 'linear').
         const activationName = (layer.activation?.getClassName() ?? 'linear').toLowerCase();
         const fused: FusedActivation = activationName === 'relu' ? 'relu' : 'linear';
-        const values = gatherActive(layer.kernel.read(), layout.positions);
+        const compact = this.compact.collects(entry);
+        const kernel = layer.kernel.read();
+        const values = compact ? gatherActiveCollecting(kernel, layout.positions, (dy) => this.compact.collect(compact, dy)) : gatherActive(kernel, layout.positions);
         const bias = layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined;
         const layout2d = { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim };
         const shaped = sparseDenseLastAxis(x, layout2d, bias, fused, entry.kernel.layer.name);
