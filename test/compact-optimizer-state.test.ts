@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, type KernelChoice, type MoonOptions } from '../src';
 import type { MaskedOptimizer } from '../src/plugins/optimizer/masked-optimizer';
+import { remapSlots } from '../src/plugins/optimizer/optimizer-slots';
 import { mnistSubset } from './helpers/data';
 import { buildMlp, maskedKernels } from './helpers/models';
 
@@ -42,13 +43,11 @@ async function train(kernels: KernelChoice, optimizer: Factory, extra: Partial<M
   const firstKernel = maskedKernels(kit)[0].kernel.name;
   const midFitSlotShapes: number[][] = [];
   const spy = new (class extends tf.Callback {
-    override async onBatchEnd(batch: number, logs?: tf.Logs): Promise<void> {
+    override async onBatchEnd(): Promise<void> {
       if (wrapper.iterations !== 8) return; // step 8: no mask update (they end at step 6)
       const weights = await wrapper.inner.getWeights(); // the inner optimizer's own view, not the wrapper's
       for (const w of weights) if (w.name.startsWith(`${firstKernel}/`)) midFitSlotShapes.push(w.tensor.shape.slice());
       tf.dispose(weights.filter((w) => w.name === 'iter').map((w) => w.tensor));
-      void batch;
-      void logs;
     }
   })();
   await model.fit(xs, ys, { epochs: 4, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, spy] });
@@ -135,6 +134,31 @@ describe(`compact optimizer state for kernels 'sparse' (${process.env.TFJS_TEST_
     again.dispose();
   });
 
+  test('the write-back writes the kernel in place on wasm (its data object stays from step to step), and anew on cpu', async () => {
+    const model = buildMlp(2, 10);
+    const { xs, ys } = mnistSubset(6);
+    const kit = createMoon({ model, numClasses: 10, epochs: 2, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, kernels: 'sparse', sparsifier: 'static', unknownAware: false, voter: false });
+    model.compile({ optimizer: kit.optimizer(tf.train.momentum(0.05, 0.9)), loss: kit.loss });
+    const kernel = maskedKernels(kit)[0].kernel;
+    const dataIds: object[] = [];
+    const sums: number[] = [];
+    const spy = new (class extends tf.Callback {
+      override async onBatchEnd(): Promise<void> {
+        dataIds.push(kernel.dataId);
+        sums.push((await tf.sum(tf.abs(kernel)).data())[0]); // a read of the kernel: it holds the step's weights
+      }
+    })();
+    await model.fit(xs, ys, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, spy] });
+    expect(dataIds).toHaveLength(6);
+    const stays = dataIds.slice(2).every((id) => id === dataIds[1]); // the first step makes the data the later ones write
+    expect(stays).toBe(process.env.TFJS_TEST_BACKEND === 'wasm');
+    expect(new Set(sums).size).toBe(6); // every step changed the kernel
+    tf.dispose([xs, ys]);
+    model.optimizer.dispose();
+    kit.dispose();
+    model.dispose();
+  });
+
   test("a copy of a kernel taken during fit keeps its values while the kernel trains on (the write-back never writes shared data)", async () => {
     const model = buildMlp(2, 10);
     const { xs, ys } = mnistSubset(6);
@@ -158,5 +182,45 @@ describe(`compact optimizer state for kernels 'sparse' (${process.env.TFJS_TEST_
     model.optimizer.dispose();
     kit.dispose();
     model.dispose();
+  });
+});
+
+describe(`remapSlots (${process.env.TFJS_TEST_BACKEND})`, () => {
+  test("gives one variable's slots to another, converted, at the same positions, and frees the old ones", async () => {
+    const a = tf.variable(tf.tensor1d([1, 2, 3, 4]), true, 'remap_a');
+    const b = tf.variable(tf.tensor1d([5, 6]), true, 'remap_b');
+    const small = tf.variable(tf.tensor1d([0, 0]), true, 'remap_small');
+    const adam = tf.train.adam(0.1);
+    adam.applyGradients([{ name: 'remap_a', tensor: tf.tensor1d([1, -1, 2, -2]) }, { name: 'remap_b', tensor: tf.tensor1d([3, 3]) }]);
+    const before = tf.memory().numTensors;
+    await remapSlots(adam, new Map([['remap_a', { owner: 'remap_small', convert: (slot: tf.Tensor) => tf.slice(slot, [1], [2]) }]]));
+    expect(tf.memory().numTensors).toBe(before); // the old slots went, the new ones replaced them one for one
+    const weights = await adam.getWeights();
+    expect(weights.map((w) => [w.name, w.tensor.shape])).toEqual([
+      ['iter', []],
+      ['remap_small/m', [2]],
+      ['remap_b/m', [2]],
+      ['remap_small/v', [2]],
+      ['remap_b/v', [2]],
+    ]);
+    // Adam's first step: m = 0.1 g, v = 0.001 g²; the kept part is g = [-1, 2].
+    expect(Array.from(await weights[1].tensor.data())).toEqual([expect.closeTo(-0.1, 6), expect.closeTo(0.2, 6)]);
+    expect(Array.from(await weights[3].tensor.data())).toEqual([expect.closeTo(0.001, 6), expect.closeTo(0.004, 6)]);
+    // The optimizer steps the new owner with its slots, at the old position.
+    adam.applyGradients([{ name: 'remap_small', tensor: tf.tensor1d([1, 1]) }, { name: 'remap_b', tensor: tf.tensor1d([3, 3]) }]);
+    expect(Array.from(await small.data()).every((v) => v !== 0)).toBe(true);
+    tf.dispose(weights[0].tensor);
+    adam.dispose();
+    tf.dispose([a, b, small]);
+  });
+
+  test('leaves an optimizer without slots of the variables named (SGD, a fresh one) as it is', async () => {
+    const sgd = tf.train.sgd(0.1);
+    const before = tf.memory().numTensors;
+    await remapSlots(sgd, new Map([['nothing', { owner: 'other', convert: (t: tf.Tensor) => t }]]));
+    expect(tf.memory().numTensors).toBe(before);
+    const weights = await sgd.getWeights();
+    expect(weights.map((w) => w.name)).toEqual(['iter']);
+    tf.dispose(weights.map((w) => w.tensor));
   });
 });
