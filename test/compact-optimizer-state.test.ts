@@ -1,12 +1,10 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, type KernelChoice, type MoonOptions } from '../src';
 import type { MaskedOptimizer } from '../src/plugins/optimizer/masked-optimizer';
 import { remapSlots } from '../src/plugins/optimizer/optimizer-slots';
 import { mnistSubset } from './helpers/data';
 import { buildMlp, maskedKernels } from './helpers/models';
+import { maxDifference, checkpointAndResume } from './helpers/resume-run';
 
 // Compact optimizer state (issue #24 item 2): with kernels 'sparse' the inner optimizer steps each sparse Dense
 // kernel through a vector of its active weights. Same weights as dense mode for every optimizer the kit supports;
@@ -63,10 +61,8 @@ async function train(kernels: KernelChoice, optimizer: Factory, extra: Partial<M
   return { masks, weights, midFitSlotShapes, savedSlots };
 }
 
-const maxDifference = (a: number[][], b: number[][]): number => Math.max(...a.map((w, l) => Math.max(...w.map((v, i) => Math.abs(v - b[l][i])))));
-
 describe(`compact optimizer state for kernels 'sparse' (${process.env.TFJS_TEST_BACKEND})`, () => {
-  test.each(OPTIMIZERS)('%s: the same masks and weights as dense mode, slots of the active weights only while training', async (_name, optimizer) => {
+  test.each(OPTIMIZERS)('%s: the same masks and weights as dense mode, slots of the active weights only while training', async (name, optimizer) => {
     const dense = await train('dense', optimizer);
     const sparse = await train('sparse', optimizer);
     expect(sparse.masks).toEqual(dense.masks);
@@ -74,7 +70,7 @@ describe(`compact optimizer state for kernels 'sparse' (${process.env.TFJS_TEST_
     const active = sparse.masks[0].reduce((s, v) => s + v, 0);
     expect(active).toBeGreaterThan(0);
     expect(active).toBeLessThan(784 * 32 * 0.5);
-    if (_name === 'sgd') {
+    if (name === 'sgd') {
       expect(sparse.midFitSlotShapes).toEqual([]); // SGD keeps no slots
     } else {
       // Compact during training: every slot of the 784 × 32 kernel is a vector of its active weights …
@@ -110,28 +106,11 @@ describe(`compact optimizer state for kernels 'sparse' (${process.env.TFJS_TEST_
   test('a checkpoint written with compact slots resumes in dense mode as an uninterrupted run', async () => {
     const adam = () => tf.train.adam(0.01);
     const full = await train('dense', adam);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-compact-'));
     const options = { numClasses: 10, epochs: 4, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, mask: { interval: 2, endStep: 6 }, unknownAware: false, voter: false } as const;
-    const { xs, ys } = mnistSubset(6);
-    const model = buildMlp(2, 10);
-    const first = createMoon({ model, ...options, kernels: 'sparse' });
-    model.compile({ optimizer: first.optimizer(adam()), loss: first.loss });
     // Epoch 3 (steps 7–9) trains compactly; the checkpoint after it must hold dense-mode slots.
-    await model.fit(xs, ys, { epochs: 3, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...first.callbacks, first.checkpointCallback({ dir, keep: 1 })] });
-    model.optimizer.dispose();
-    first.dispose();
-    model.dispose();
-
-    const again = buildMlp(9, 10);
-    const resumed = createMoon({ model: again, ...options, kernels: 'dense', resumeFrom: dir });
-    again.compile({ optimizer: resumed.optimizer(adam()), loss: resumed.loss });
-    await again.fit(xs, ys, { epochs: 4, initialEpoch: resumed.resumeEpoch, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...resumed.callbacks] });
-    expect(maskedKernels(resumed).map((k) => Array.from(k.mask.dataSync()))).toEqual(full.masks);
-    expect(maxDifference(again.getWeights().map((w) => Array.from(w.dataSync())), full.weights)).toBeLessThan(2e-5);
-    tf.dispose([xs, ys]);
-    again.optimizer.dispose();
-    resumed.dispose();
-    again.dispose();
+    const resumed = await checkpointAndResume(options, adam, 'sparse', 'dense', 3);
+    expect(resumed.masks).toEqual(full.masks);
+    expect(maxDifference(resumed.weights, full.weights)).toBeLessThan(2e-5);
   });
 
   test('the write-back writes the kernel in place on wasm (its data object stays from step to step), and anew on cpu', async () => {
@@ -145,7 +124,9 @@ describe(`compact optimizer state for kernels 'sparse' (${process.env.TFJS_TEST_
     const spy = new (class extends tf.Callback {
       override async onBatchEnd(): Promise<void> {
         dataIds.push(kernel.dataId);
-        sums.push((await tf.sum(tf.abs(kernel)).data())[0]); // a read of the kernel: it holds the step's weights
+        const sum = tf.tidy(() => tf.sum(tf.abs(kernel)));
+        sums.push((await sum.data())[0]); // a read of the kernel: it holds the step's weights
+        sum.dispose();
       }
     })();
     await model.fit(xs, ys, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...kit.callbacks, spy] });

@@ -1,10 +1,8 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { createMoon, type KernelChoice, type MoonOptions } from '../src';
 import { mnistSubset } from './helpers/data';
 import { leakProbe } from './helpers/leak-probe';
+import { checkpointAndResume, maxDifference } from './helpers/resume-run';
 import { buildMlp, maskedKernels } from './helpers/models';
 
 // createMoon({ kernels }): the masked Dense layers train through the sparse kernels with the semantics of the dense
@@ -37,8 +35,6 @@ async function train(kernels: KernelChoice, epochs: number, extra: Partial<MoonO
   model.dispose();
   return { masks, weights, losses: history.history.loss as number[], accuracy, updates };
 }
-
-const maxDifference = (a: number[][], b: number[][]): number => Math.max(...a.map((w, l) => Math.max(...w.map((v, i) => Math.abs(v - b[l][i])))));
 
 describe(`kernels: 'sparse' trains as the dense path does (${process.env.TFJS_TEST_BACKEND})`, () => {
   it('a short run with mask updates: identical masks, weights equal to float32 rounding', async () => {
@@ -83,28 +79,12 @@ describe(`kernels: 'sparse' trains as the dense path does (${process.env.TFJS_TE
   });
 
   it('a checkpoint written in one mode resumes in the other', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moon-kernels-'));
     // 4 epochs in dense mode, checkpoint after 2, resume the last 2 with sparse kernels: equal to 4 dense epochs.
     const full = await train('dense', 4, { unknownAware: false });
-    const model = buildMlp(2, 10);
-    const { xs, ys } = mnistSubset(6);
-    const first = createMoon({ model, numClasses: 10, epochs: 4, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, mask: { interval: 2 }, unknownAware: false });
-    model.compile({ optimizer: first.optimizer(tf.train.momentum(0.05, 0.9)), loss: first.loss });
-    await model.fit(xs, ys, { epochs: 2, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...first.callbacks, first.checkpointCallback({ dir, keep: 1 })] });
-    model.optimizer.dispose();
-    first.dispose();
-    model.dispose();
-
-    const again = buildMlp(9, 10); // other initial weights: the checkpoint must restore them
-    const resumed = createMoon({ model: again, numClasses: 10, epochs: 4, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, mask: { interval: 2 }, unknownAware: false, resumeFrom: dir, kernels: 'sparse' });
-    again.compile({ optimizer: resumed.optimizer(tf.train.momentum(0.05, 0.9)), loss: resumed.loss });
-    await again.fit(xs, ys, { epochs: 4, initialEpoch: resumed.resumeEpoch, batchSize: 20, shuffle: false, verbose: 0, callbacks: [...resumed.callbacks] });
-    expect(maskedKernels(resumed).map((k) => Array.from(k.mask.dataSync()))).toEqual(full.masks);
-    expect(maxDifference(again.getWeights().map((w) => Array.from(w.dataSync())), full.weights)).toBeLessThan(2e-5);
-    tf.dispose([xs, ys]);
-    again.optimizer.dispose();
-    resumed.dispose();
-    again.dispose();
+    const options = { numClasses: 10, epochs: 4, stepsPerEpoch: 3, seed: 5, sparsity: 0.8, mask: { interval: 2 }, unknownAware: false };
+    const resumed = await checkpointAndResume(options, () => tf.train.momentum(0.05, 0.9), 'dense', 'sparse', 2);
+    expect(resumed.masks).toEqual(full.masks);
+    expect(maxDifference(resumed.weights, full.weights)).toBeLessThan(2e-5);
   });
 
   it('leaks no tensor across epochs, and restores the layers when the kit is disposed', async () => {

@@ -74,14 +74,15 @@ export class MaskUpdaterCallback extends tf.Callback {
   override async onBatchEnd(): Promise<void> {
     let masksChanged = false;
     const step = this.wrapper().iterations; // the step just taken (1-based)
+    const pruneDue = this.pruning?.isDue(step) ?? false;
     // Mask updates and pruning read and zero the optimizer's slots in the kernels' shape.
-    if (this.updater.pendingStep !== null || this.pruning?.isDue(step)) await this.sparse?.compact.toDense();
+    if (this.updater.pendingStep !== null || pruneDue) await this.sparse?.compact.toDense();
     if (this.updater.pendingStep !== null) {
       await this.updater.update(this.wrapper().inner);
       masksChanged = true;
     }
-    if (this.pruning?.isDue(step)) {
-      await this.pruning.pruneAt(step);
+    if (pruneDue) {
+      await this.pruning!.pruneAt(step);
       masksChanged = true;
     }
     if (this.sparse) {

@@ -199,7 +199,7 @@ export class MoonKit {
       passThrough: stepsUnmasked(settings.sparsity, updater.changesMasks, weightDrop !== undefined),
       weightDecay: settings.weightDecay,
       beforeStep: weightDrop ? () => weightDrop.beforeStep() : undefined,
-      compact: sparseTraining?.compactSteps ? sparseTraining.compact : undefined,
+      compact: sparseTraining?.compact, // stays empty (every step dense-shaped) where compact steps are off
     });
   }
 

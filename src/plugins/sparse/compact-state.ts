@@ -95,6 +95,7 @@ export class CompactOptimizerState implements CompactGradients {
     this.optimizer = optimizer;
   }
 
+  /** Slots back in the kernels' shape and names, zero off the mask; the compact vectors are freed. */
   async toDense(): Promise<void> {
     const optimizer = this.optimizer;
     if (optimizer === undefined) return;
@@ -108,22 +109,24 @@ export class CompactOptimizerState implements CompactGradients {
     this.release();
   }
 
-  /** Whether `entry`'s sparse layer collects its gradient compactly now (inside a step's gradient computation). */
-  collects(entry: MaskEntry): CompactKernel | undefined {
-    return this.collecting ? this.kernels.get(entry.kernel.variable.name) : undefined;
-  }
-
   /**
-   * Keeps `gradient` (at the active weights) as this step's for `entry`, adding to what an earlier call of the same
-   * layer in this step gave; returns the gradient the layer reports for the kernel (zeros, never applied).
+   * Where `entry`'s sparse layer hands its gradient at the active weights now (inside a step's gradient computation,
+   * for a compact kernel), or undefined: the gradient is kept as this step's, added to what an earlier call of the
+   * same layer in this step gave, and the function returns the gradient the layer reports for the kernel (zeros,
+   * never applied).
    */
-  collect(kernel: CompactKernel, gradient: tf.Tensor): tf.Tensor {
-    const before = kernel.collected;
-    kernel.collected = tf.keep(before ? tf.add(before, gradient) : tf.clone(gradient));
-    before?.dispose();
-    return tf.clone(kernel.zeros);
+  collectorFor(entry: MaskEntry): ((gradient: tf.Tensor) => tf.Tensor) | undefined {
+    const kernel = this.collecting ? this.kernels.get(entry.kernel.variable.name) : undefined;
+    if (kernel === undefined) return undefined;
+    return (gradient) => {
+      const before = kernel.collected;
+      kernel.collected = tf.keep(before ? tf.add(before, gradient) : tf.clone(gradient));
+      before?.dispose();
+      return tf.clone(kernel.zeros);
+    };
   }
 
+  /** Runs a step's gradient computation with the compact kernels' layers collecting (see {@link collectorFor}). */
   collectDuring<T>(compute: () => T): T {
     this.close();
     this.collecting = this.isCompact;
@@ -134,6 +137,7 @@ export class CompactOptimizerState implements CompactGradients {
     }
   }
 
+  /** This step's compact step of a kernel: its active weights gathered afresh, and their gradient. */
   take(variableName: string, denseGradient: tf.Tensor): CompactStep | undefined {
     const kernel = this.kernels.get(variableName);
     if (kernel === undefined) return undefined;
@@ -145,6 +149,7 @@ export class CompactOptimizerState implements CompactGradients {
     return { values: kernel.values, gradient, writeBack: () => this.writeBack(kernel) };
   }
 
+  /** Frees the gradients this step collected. */
   close(): void {
     for (const k of this.kernels.values()) {
       k.collected?.dispose();

@@ -31,26 +31,17 @@ interface DenseInternals {
 }
 
 /**
- * The active weights of `kernel` at `positions`; the gradient scatters back into a dense, kernel-shaped tensor.
- * Both run as compiled loops on wasm (tfjs-wasm's GatherV2 spent 28–56% of a sparse step checking indices in
- * JavaScript); tf.gather's own gradient would be an UnsortedSegmentSum, which the wasm backend lacks.
+ * The active weights of `kernel` at `positions`; the gradient scatters back into a dense, kernel-shaped tensor, or,
+ * given `collect` (compact optimizer state), goes to `collect` at the active weights, and the kernel's gradient is
+ * what `collect` returns (zeros the wrapper never applies). Both run as compiled loops on wasm (tfjs-wasm's GatherV2
+ * spent 28–56% of a sparse step checking indices in JavaScript); tf.gather's own gradient would be an
+ * UnsortedSegmentSum, which the wasm backend lacks.
  */
-function gatherActive(kernel: tf.Tensor, positions: tf.Tensor1D): tf.Tensor1D {
+function gatherActive(kernel: tf.Tensor, positions: tf.Tensor1D, collect?: (gradient: tf.Tensor) => tf.Tensor): tf.Tensor1D {
   const gather = tf.customGrad(((k: tf.Tensor) => ({
     value: gatherElements(k, positions),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.reshape(scatterAddElements(dy as tf.Tensor1D, positions, k.size), k.shape),
-  })) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return gather(kernel) as tf.Tensor1D;
-}
-
-/**
- * As {@link gatherActive}, but the backward pass hands the gradient at the active weights to `collect` (compact
- * optimizer state) and reports the kernel's gradient as what `collect` returns (zeros the wrapper never applies).
- */
-function gatherActiveCollecting(kernel: tf.Tensor, positions: tf.Tensor1D, collect: (gradient: tf.Tensor) => tf.Tensor): tf.Tensor1D {
-  const gather = tf.customGrad(((k: tf.Tensor) => ({
-    value: gatherElements(k, positions),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => collect(dy as tf.Tensor),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) =>
+      collect ? collect(dy as tf.Tensor) : tf.reshape(scatterAddElements(dy as tf.Tensor1D, positions, k.size), k.shape),
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return gather(kernel) as tf.Tensor1D;
 }
@@ -65,8 +56,8 @@ function gatherActiveCollecting(kernel: tf.Tensor, positions: tf.Tensor1D, colle
  * A step that needs the dense gradient (RigL's growth, armed by the mask updater) runs the layer's own dense product.
  * Conv2D layers stay dense. Layouts are rebuilt from the masks (one asynchronous read each) whenever they change.
  *
- * With compact optimizer state ({@link CompactOptimizerState}, on unless the as-released random weight drop changes
- * kernels every step), a sparse layer's gradient stays at its active weights and the optimizer steps only those:
+ * With compact optimizer state ({@link CompactOptimizerState}; off for dense training and for the as-released random
+ * weight drop, which changes kernels every step), a sparse layer's gradient stays at its active weights and the optimizer steps only those:
  * no dense gradient and no pass over the whole kernel per step.
  */
 export class SparseTraining {
@@ -86,7 +77,7 @@ export class SparseTraining {
   constructor(
     private readonly masks: MaskSet,
     private readonly choice: Exclude<KernelChoice, 'dense'>,
-    readonly compactSteps = true,
+    private readonly compactSteps = true,
   ) {
     for (const entry of this.denseEntries()) this.patch(entry);
   }
@@ -99,7 +90,7 @@ export class SparseTraining {
     if (!this.compactSteps || this.compact.isCompact) return;
     const candidates = this.denseEntries().flatMap((entry) => {
       const layout = this.layouts.get(entry);
-      return layout && layout.sparse && layout.backend === tf.getBackend() ? [{ entry, positions: layout.positions }] : [];
+      return this.runsSparse(layout) ? [{ entry, positions: layout.positions }] : [];
     });
     await this.compact.toCompact(optimizer, candidates);
   }
@@ -169,9 +160,7 @@ export class SparseTraining {
         // tfjs-layers' activation classes are registered under lower-case names ('relu', 'linear').
         const activationName = (layer.activation?.getClassName() ?? 'linear').toLowerCase();
         const fused: FusedActivation = activationName === 'relu' ? 'relu' : 'linear';
-        const compact = this.compact.collects(entry);
-        const kernel = layer.kernel.read();
-        const values = compact ? gatherActiveCollecting(kernel, layout.positions, (dy) => this.compact.collect(compact, dy)) : gatherActive(kernel, layout.positions);
+        const values = gatherActive(layer.kernel.read(), layout.positions, this.compact.collectorFor(entry));
         const bias = layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined;
         const layout2d = { values, rowIndices: layout.rowIndices, columnStarts: layout.columnStarts, inDim };
         const shaped = sparseDenseLastAxis(x, layout2d, bias, fused, entry.kernel.layer.name);
